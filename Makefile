@@ -1,0 +1,123 @@
+# DyberVPN build. `make` builds the library, the CLI and the test programs;
+# `make test` runs everything (plain, then under ASan+UBSan, then netns).
+# Quiet unless V=1. Sources are found by wildcard: add a file, it builds.
+
+BUILD   ?= build
+CC      ?= cc
+V       ?= 0
+Q        = $(if $(filter 1,$(V)),,@)
+SAN     ?= 0
+
+WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wvla -Wno-unused-parameter
+HARDEN   = -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+           -fPIE -D_FORTIFY_SOURCE=2
+OPT     ?= -O2 -g
+DV_CFLAGS  = $(OPT) -std=c11 -D_GNU_SOURCE -Isrc -Itests $(WARN) $(CFLAGS)
+DV_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS)
+LDLIBS   = -lsodium -lb2 -lcrypto -lmnl -lpthread -lm
+
+ifeq ($(SAN),1)
+OPT         = -O1 -g
+DV_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -DDV_SANITIZE=1
+DV_LDFLAGS += -fsanitize=address,undefined
+else
+DV_CFLAGS  += $(HARDEN)
+endif
+
+LIB_SRCS   := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRCS   := $(sort $(wildcard src/cli/*.c))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+TV_SRCS    := $(sort $(wildcard tests/vectors/*.c))
+CT_SRCS    := $(sort $(wildcard tests/ct/ct_*.c))
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB        := $(BUILD)/libdybervpn.a
+CLI        := $(BUILD)/dybervpn
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TV_BIN     := $(BUILD)/test-vectors
+CT_BINS    := $(patsubst tests/ct/%.c,$(BUILD)/ct/%,$(CT_SRCS))
+
+LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+CLI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+TV_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(TV_SRCS))
+
+VECTORS          ?= $(if $(DYBERVPN_VECTORS),$(DYBERVPN_VECTORS),../shared/vectors)
+PROTOCOL_VECTORS ?= $(if $(DYBERVPN_PROTOCOL_VECTORS),$(DYBERVPN_PROTOCOL_VECTORS),../shared/protocol-vectors)
+
+all: $(LIB) $(CLI) $(UNIT_BINS) $(TV_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(DV_CFLAGS) $(if $(findstring _avx2,$<),-mavx2 -mbmi2 -mpopcnt) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJS) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(TV_BIN): $(TV_OBJS) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(TV_OBJS) $(LIB) $(LDLIBS)
+
+# Constant-time checks: secrets are marked undefined for valgrind memcheck,
+# which then reports every branch or table index that depends on them.
+$(BUILD)/ct/%: tests/ct/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(DV_CFLAGS) -DDV_CT_CHECK=1 $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	$(Q)scripts/deps.sh build
+
+test: all
+	$(Q)scripts/run-tests.sh
+
+test-unit: all
+	$(Q)scripts/run-tests.sh unit
+
+ct: $(CT_BINS)
+	$(Q)for t in $(CT_BINS); do \
+		echo "  CT      $$t"; \
+		valgrind -q --error-exitcode=1 --track-origins=yes $$t || exit 1; \
+	done; echo "ct: no secret-dependent branch or index reported"
+
+bench: $(CLI)
+	$(Q)$(CLI) benchmark
+
+# libFuzzer harnesses (clang). FUZZ_TIME seconds each.
+FUZZ_TIME ?= 30
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+		HARDEN= build-fuzz/libdybervpn.a
+	$(Q)mkdir -p build-fuzz/fuzz
+	$(Q)for f in $(FUZZ_SRCS); do \
+		n=$$(basename $$f .c); \
+		clang -O1 -g -std=c11 -D_GNU_SOURCE -Isrc -Itests \
+			-fsanitize=fuzzer,address,undefined $$f build-fuzz/libdybervpn.a \
+			$(LDLIBS) -o build-fuzz/fuzz/$$n || exit 1; \
+		mkdir -p build-fuzz/corpus/$$n; \
+		echo "  FUZZ    $$n ($(FUZZ_TIME) s)"; \
+		build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_TIME) \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>build-fuzz/$$n.log \
+			|| { tail -30 build-fuzz/$$n.log; exit 1; }; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all deps test test-unit ct bench fuzz clean
+.SECONDARY:
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

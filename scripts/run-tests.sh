@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests and official vectors, plain and under
+# AddressSanitizer + UndefinedBehaviorSanitizer, the constant-time check,
+# then the end-to-end tests in network namespaces (root only).
+# Usage: scripts/run-tests.sh [unit|vectors|san|ct|netns]...   (default: all)
+# Environment: DYBERVPN_VECTORS, DYBERVPN_PROTOCOL_VECTORS override the
+# vector directories (default ../shared/vectors, ../shared/protocol-vectors).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+VECTORS=${DYBERVPN_VECTORS:-../shared/vectors}
+PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-../shared/protocol-vectors}
+JOBS=$(nproc 2>/dev/null || echo 2)
+phases=${*:-unit vectors san ct netns}
+total_pass=0
+total_fail=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# run NAME CMD...: run one test program, count the "N passed, N failed" line
+# it ends with (or 1 failed when it has none and exits non-zero).
+run() {
+	local name=$1 out=$log/out rc p f line
+	shift
+	"$@" >"$out" 2>&1
+	rc=$?
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+		f=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
+	elif [ $rc -eq 0 ]; then
+		p=1 f=0
+	else
+		p=0 f=1
+	fi
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	if [ "$f" -eq 0 ]; then
+		printf '  ok    %-40s %s passed\n' "$name" "$p"
+	else
+		printf '  FAIL  %-40s %s passed, %s failed (exit %s)\n' "$name" "$p" "$f" "$rc"
+		grep -E 'FAIL|ERROR|error|Assertion|Sanitizer|runtime error' "$out" | head -n 20 | sed 's/^/        /'
+		tail -n 5 "$out" | sed 's/^/        /'
+	fi
+}
+
+echo "== build"
+make -s -j"$JOBS" all || { echo "0 passed, 1 failed"; exit 1; }
+
+for phase in $phases; do
+	case $phase in
+	unit) echo "== unit tests"; for t in build/tests/test_*; do [ -x "$t" ] && run "$(basename "$t")" "$t"; done ;;
+	vectors)
+		echo "== official and handshake vectors"
+		run "test-vectors $VECTORS" build/test-vectors "$VECTORS"
+		run "test-vectors $PVECTORS" build/test-vectors "$PVECTORS"
+		;;
+	san)
+		echo "== ASan + UBSan build"
+		if make -s -j"$JOBS" BUILD=build-san SAN=1 all; then
+			for t in build-san/tests/test_*; do [ -x "$t" ] && run "san $(basename "$t")" "$t"; done
+			run "san test-vectors (crypto)" build-san/test-vectors "$VECTORS"
+			run "san test-vectors (handshake)" build-san/test-vectors "$PVECTORS"
+		else
+			total_fail=$((total_fail + 1))
+		fi
+		;;
+	ct)
+		echo "== constant-time check (valgrind memcheck)"
+		if command -v valgrind >/dev/null; then
+			run "make ct" make -s ct
+		else
+			echo "  valgrind missing: run scripts/deps.sh"; total_fail=$((total_fail + 1))
+		fi
+		;;
+	netns)
+		echo "== end to end in network namespaces"
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "  needs root: skipped"
+			continue
+		fi
+		for t in tests/netns/test_*.sh; do
+			[ -f "$t" ] && run "$(basename "$t")" bash "$t"
+		done
+		;;
+	*) echo "unknown phase: $phase" >&2; exit 2 ;;
+	esac
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

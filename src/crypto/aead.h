@@ -1,0 +1,27 @@
+/* The data-plane AEAD: ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce,
+ * 32 zero bits || LE64(counter). Every transport packet and every handshake
+ * field goes through these two calls; the backend is picked by measurement
+ * (OpenSSL's EVP with a reused per-thread context). */
+#ifndef DV_CRYPTO_AEAD_H
+#define DV_CRYPTO_AEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DV_AEAD_KEY_LEN 32
+#define DV_AEAD_TAG_LEN 16
+
+/* dst receives len + 16 bytes (ciphertext || tag); dst may equal src.
+ * Returns 0, or -1 on an internal library failure (dst is then zeroed). */
+int dv_aead_seal(uint8_t *dst, const uint8_t *src, size_t len,
+		 const uint8_t *ad, size_t adlen, uint64_t counter,
+		 const uint8_t key[DV_AEAD_KEY_LEN]);
+
+/* src holds len bytes of ciphertext || tag (len >= 16); dst receives
+ * len - 16 bytes and may equal src. Returns 0, or -1 when the tag does not
+ * verify (dst is then zeroed). */
+int dv_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
+		 const uint8_t *ad, size_t adlen, uint64_t counter,
+		 const uint8_t key[DV_AEAD_KEY_LEN]);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef DV_VERSION_H
+#define DV_VERSION_H
+#define DV_VERSION "0.1.0"
+#endif
