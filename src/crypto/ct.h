@@ -1,0 +1,57 @@
+/* Constant-time helpers and secret marking, shared by all crypto code.
+ * No function here branches on or indexes by its secret arguments. */
+#ifndef DV_CRYPTO_CT_H
+#define DV_CRYPTO_CT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef DV_CT_CHECK
+#include <valgrind/memcheck.h>
+/* In the constant-time check build, secrets are "undefined" to memcheck, so
+ * a branch or a table index that depends on them is reported. */
+#define CT_SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define CT_PUBLIC(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define CT_SECRET(p, n) ((void)(p), (void)(n))
+#define CT_PUBLIC(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Hide a value from the optimiser so it cannot turn masks back into branches. */
+static inline uint32_t ct_barrier_u32(uint32_t x)
+{
+	__asm__("" : "+r"(x));
+	return x;
+}
+
+/* 0 when equal, 1 otherwise. */
+static inline int ct_memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+	uint32_t d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= (uint32_t)(x[i] ^ y[i]);
+	return (int)((ct_barrier_u32(d) + 0xffu) >> 8 & 1);
+}
+
+/* r = b ? x : r, for b in {0, 1}. */
+static inline void ct_cmov(uint8_t *r, const uint8_t *x, size_t n, uint8_t b)
+{
+	uint8_t m = (uint8_t)-(uint8_t)ct_barrier_u32(b);
+
+	for (size_t i = 0; i < n; i++)
+		r[i] ^= m & (r[i] ^ x[i]);
+}
+
+/* Wipe memory in a way the compiler may not elide. */
+static inline void ct_wipe(void *p, size_t n)
+{
+	volatile uint8_t *v = p;
+
+	while (n--)
+		*v++ = 0;
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+#endif
