@@ -1,0 +1,115 @@
+/* The device core: peers, keypairs, cryptokey routing, timers, transport
+ * data and the cross-platform control protocol (UAPI), as pure logic.
+ *
+ * The core owns no socket, TUN, event loop or clock (WireGuard's
+ * peer.c/send.c/receive.c/timers.c split, minus the I/O): the platform feeds
+ * it datagrams, IP packets and time through the calls below and receives
+ * every output through struct dv_io callbacks.
+ *
+ * Threading: a device is not internally locked. All calls on one device
+ * (including dv_uapi_handle) must be serialised by the caller, e.g. one
+ * event-loop thread. Callbacks are invoked synchronously from inside those
+ * calls, and must not call back into the device.
+ */
+#ifndef DV_DEVICE_DEVICE_H
+#define DV_DEVICE_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct dv_config;
+struct dv_device;
+
+struct dv_io {
+	void *arg;
+	/* Queue one datagram. The platform may batch (sendmmsg) and flush
+	 * after each batch of input; buf is only valid during the call. */
+	void (*udp_send)(void *arg, const struct sockaddr *to, socklen_t tolen,
+			 const uint8_t *buf, size_t len);
+	/* One decrypted IP packet for the TUN; pkt is only valid during the
+	 * call. */
+	void (*tun_write)(void *arg, const uint8_t *pkt, size_t len);
+	uint64_t (*now_ns)(void *arg);  /* CLOCK_MONOTONIC */
+	uint64_t (*wall_ns)(void *arg); /* CLOCK_REALTIME, for TAI64N */
+	/* prio is a syslog priority (LOG_ERR ... LOG_DEBUG). Never receives
+	 * key material. May be NULL. */
+	void (*log)(void *arg, int prio, const char *msg);
+	/* `wg set ... listen-port N` (UAPI listen_port=N): rebind the UDP
+	 * socket and return 0, or a negative errno to refuse (the device then
+	 * keeps its old port and the UAPI request gets that errno). port 0
+	 * means "pick one"; *bound receives the port actually bound. May be
+	 * NULL: the device then just records the new port. */
+	int (*set_listen_port)(void *arg, uint16_t port, uint16_t *bound);
+	/* UAPI fwmark=N: set SO_MARK on the socket; 0 or negative errno.
+	 * May be NULL (the value is then only recorded). */
+	int (*set_fwmark)(void *arg, uint32_t mark);
+};
+
+/* Bytes the platform leaves free before (header) and after (padding to 16
+ * and the 16-byte tag) each packet given to dv_device_tun_rx, so a packet
+ * is encrypted in place and sent without a copy (WireGuard message type 4:
+ * 16-byte header, payload, 16-byte tag). */
+#define DV_HEADROOM 16
+#define DV_TAILROOM 32
+
+/* Creates a device from a parsed config (its peers, keys, modes). The
+ * config is copied; the caller may free it. Reads the test knob
+ * DYBERVPN_TEST_REKEY_AFTER (see timers.h). NULL on failure, with a
+ * reason in err. */
+struct dv_device *dv_device_new(const struct dv_config *cfg,
+				const struct dv_io *io, char *err,
+				size_t errlen);
+/* Frees the device and wipes every key it held. NULL is allowed. */
+void dv_device_free(struct dv_device *d);
+
+/* One datagram received on the UDP socket. buf may be modified (transport
+ * data is decrypted in place); any reply goes out through io.udp_send and
+ * decrypted packets through io.tun_write before this returns. */
+void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
+		      const struct sockaddr *from, socklen_t fromlen);
+
+/* One IP packet read from the TUN, at pkt, with DV_HEADROOM writable bytes
+ * before it and DV_TAILROOM after it. The packet is encrypted in place. */
+void dv_device_tun_rx(struct dv_device *d, uint8_t *pkt, size_t len);
+/* The same for n packets read in one batch (each with its own head- and
+ * tailroom). */
+void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
+			    const size_t *lens, size_t n);
+
+/* Runs every due timer (retransmit, rekey, keepalive, key zeroing) and
+ * returns how many ns until it wants to be called again. Cheap when
+ * nothing is due; calling it early is harmless. */
+uint64_t dv_device_timers(struct dv_device *d);
+
+/* The cross-platform userspace control protocol ("get=1\n\n" or
+ * "set=1\n...\n\n", wireguard.com/xplatform). req holds one complete
+ * request of len bytes; the response (ending "errno=N\n\n") is appended
+ * to *out, which is malloc'd or realloc'd (*out may be NULL, *outlen 0).
+ * Returns 0 on success, or the positive errno also written in the
+ * response (e.g. EINVAL for a malformed set, in which case nothing of the
+ * request was applied); -1 only if memory ran out (*out unchanged). */
+int dv_uapi_handle(struct dv_device *d, const char *req, size_t len,
+		   char **out, size_t *outlen);
+
+uint16_t dv_device_listen_port(const struct dv_device *d);
+uint32_t dv_device_fwmark(const struct dv_device *d);
+size_t dv_device_mtu(const struct dv_device *d);
+
+/* Global counters of input dropped before it reached a peer, for status
+ * output and tests (per-peer counters are in the UAPI get response). */
+struct dv_device_stats {
+	uint64_t rx_malformed;     /* bad length, reserved bytes, type */
+	uint64_t rx_bad_mac;       /* mac1 wrong */
+	uint64_t rx_cookie_sent;   /* under load: answered with type 3 */
+	uint64_t rx_handshake_bad; /* AEAD/DH failed, unknown peer, replay */
+	uint64_t rx_unknown_index; /* type 2/3/4 naming no live index */
+	uint64_t rx_data_bad;      /* transport tag or replay failure */
+	uint64_t rx_bad_source;    /* inner source not in the peer's allowed IPs */
+	uint64_t tx_no_route;      /* TUN packet whose destination has no peer */
+	uint64_t tx_staged_dropped; /* staged queue full, or handshake gave up */
+};
+void dv_device_get_stats(const struct dv_device *d,
+			 struct dv_device_stats *st);
+
+#endif
