@@ -1,0 +1,99 @@
+/* The configuration data model and its loader.
+ *
+ * A config file is a strict subset of TOML (see toml.h) with one
+ * [interface] table and any number of [[peer]] tables, the keys of
+ * upstream DyberVPN (../shared/upstream-configs/README.md). Everything is
+ * validated at load time, so the device and the CLI can trust every field.
+ * Keys are raw bytes here; their text form is base64 (PROTOCOL.md, "Keys
+ * and their text form"), decoded by config/keys.h.
+ */
+#ifndef DV_CONFIG_CONFIG_H
+#define DV_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config/addr.h"
+#include "mode.h"
+
+#define DV_CONFIG_MTU_DEFAULT 1420
+#define DV_CONFIG_MTU_MIN 576
+#define DV_CONFIG_MTU_MIN_IPV6 1280 /* RFC 8200, section 5 */
+#define DV_CONFIG_MTU_MAX 65535
+#define DV_CONFIG_NAME_MAX 15       /* IFNAMSIZ - 1 */
+#define DV_CONFIG_PEER_NAME_MAX 63
+
+#define DV_X25519_KEY_LEN 32
+#define DV_PSK_LEN 32
+#define DV_MLDSA_SEED_LEN 32   /* FIPS 204 KeyGen_internal seed xi */
+#define DV_MLDSA_SK_LEN 4032   /* ML-DSA-65 expanded private key */
+#define DV_MLDSA_PK_LEN 1952   /* ML-DSA-65 public key */
+
+struct dv_peer_config {
+	char name[DV_CONFIG_PEER_NAME_MAX + 1]; /* optional `name`, "" if none */
+	uint8_t public_key[DV_X25519_KEY_LEN];
+	int has_psk;
+	uint8_t psk[DV_PSK_LEN];
+	struct dv_cidr *allowed_ips;
+	size_t n_allowed_ips;
+	int has_endpoint;
+	char endpoint_str[300]; /* as written: "1.2.3.4:51820", "[::1]:5", "host:port" */
+	/* Resolved at load time; endpoint_len is 0 only when the config was
+	 * parsed with DV_CONFIG_NO_RESOLVE and the host is a name. */
+	struct sockaddr_storage endpoint;
+	socklen_t endpoint_len;
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	enum dv_mode mode; /* the peer's `mode`, else the interface's */
+	int has_mldsa_public_key;
+	uint8_t mldsa_public_key[DV_MLDSA_PK_LEN];
+	unsigned line; /* line of its [[peer]] header, for messages */
+};
+
+struct dv_config {
+	char path[4096]; /* as given to the loader, for messages */
+	char name[DV_CONFIG_NAME_MAX + 1]; /* interface name, "" if not set */
+	uint16_t listen_port; /* 0 = random */
+	struct dv_cidr *addresses;
+	size_t n_addresses;
+	enum dv_mode mode; /* default DV_MODE_DEFAULT (hybrid) */
+	unsigned mtu;      /* default DV_CONFIG_MTU_DEFAULT */
+	uint8_t private_key[DV_X25519_KEY_LEN]; /* as written (clamped on use) */
+	uint8_t public_key[DV_X25519_KEY_LEN];  /* derived from private_key */
+	int has_mldsa_private_key;
+	/* The seed (mldsa_key_len 32) or the expanded key (4032). */
+	uint8_t mldsa_seed_or_sk[DV_MLDSA_SK_LEN];
+	size_t mldsa_key_len;
+	struct dv_peer_config *peers;
+	size_t n_peers;
+};
+
+/* Receives each warning (an ignored legacy key such as pq_private_key),
+ * formatted "FILE:LINE: key 'K': ..." like errors. */
+typedef void (*dv_config_warn_fn)(void *arg, const char *msg);
+
+/* dv_config_parse_ex flags. */
+#define DV_CONFIG_NO_RESOLVE 1u /* numeric endpoints only; no DNS (fuzzing) */
+
+/* Reads, parses and validates the file at path into *cfg. On error returns
+ * -1, leaves *cfg empty (nothing to free) and writes a message naming the
+ * file, the line and the key into err: "FILE:LINE: key 'K': what is
+ * wrong". warn may be NULL. */
+int dv_config_load(const char *path, struct dv_config *cfg, char *err,
+		   size_t errlen, dv_config_warn_fn warn, void *warn_arg);
+
+/* The same on text already in memory (len bytes, need not be
+ * NUL-terminated); path_for_messages names it in messages. */
+int dv_config_parse(const char *path_for_messages, const char *text,
+		    size_t len, struct dv_config *cfg, char *err,
+		    size_t errlen, dv_config_warn_fn warn, void *warn_arg);
+int dv_config_parse_ex(const char *path_for_messages, const char *text,
+		       size_t len, struct dv_config *cfg, char *err,
+		       size_t errlen, dv_config_warn_fn warn, void *warn_arg,
+		       unsigned flags);
+
+/* Frees what a successful load allocated and wipes every key. Safe on a
+ * zeroed or already freed config. */
+void dv_config_free(struct dv_config *cfg);
+
+#endif
