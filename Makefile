@@ -80,11 +80,13 @@ $(BUILD)/ct/%: tests/ct/%.c $(LIB)
 deps:
 	$(Q)scripts/deps.sh build
 
-test: all
+# The whole suite; installs missing Debian packages first (needs root for that).
+test:
+	$(Q)scripts/deps.sh all
 	$(Q)scripts/run-tests.sh
 
 test-unit: all
-	$(Q)scripts/run-tests.sh unit
+	$(Q)scripts/run-tests.sh unit vectors
 
 ct: $(CT_BINS)
 	$(Q)for t in $(CT_BINS); do \
