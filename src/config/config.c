@@ -1,0 +1,622 @@
+/* The config loader: gives meaning to what toml.c parses, one key at a
+ * time, then checks the whole (config.h). The keys are those of upstream
+ * DyberVPN (../shared/upstream-configs/README.md); the key text form is
+ * PROTOCOL.md's "Keys and their text form".
+ *
+ * Every message is "FILE:LINE: key 'K': what is wrong" (or "table [T]"):
+ * the callbacks below write the part after the line number, toml.c
+ * records the line, dv_config_parse_ex adds the file.
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "config/keys.h"
+#include "config/toml.h"
+
+#define CONFIG_FILE_MAX (1 << 20)
+
+enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
+
+/* Where each key was seen, for messages written after the whole file was
+ * read (0 = not given). */
+struct iface_lines {
+	unsigned header, private_key, mode, mtu, mldsa_private_key;
+};
+
+struct peer_lines {
+	unsigned public_key, mode, mldsa_public_key, name;
+};
+
+struct ctx {
+	struct dv_config *cfg;
+	const char *path;
+	unsigned flags;
+	dv_config_warn_fn warn;
+	void *warn_arg;
+	enum section sec;
+	struct iface_lines il;
+	struct peer_lines *pl; /* one per peer, beside cfg->peers */
+	size_t peers_cap;
+};
+
+/* The [[peer]] being filled. */
+static struct dv_peer_config *cur_peer(struct ctx *x)
+{
+	return &x->cfg->peers[x->cfg->n_peers - 1];
+}
+
+static struct peer_lines *cur_lines(struct ctx *x)
+{
+	return &x->pl[x->cfg->n_peers - 1];
+}
+
+static int __attribute__((format(printf, 4, 5)))
+kerr(char *err, size_t errlen, const char *key, const char *fmt, ...)
+{
+	char msg[DV_TOML_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "key '%s': %s", key, msg);
+	return -1;
+}
+
+static const char *type_name(enum dv_toml_type t)
+{
+	switch (t) {
+	case DV_TOML_STRING:
+		return "a string";
+	case DV_TOML_INTEGER:
+		return "an integer";
+	case DV_TOML_BOOL:
+		return "a boolean";
+	case DV_TOML_ARRAY:
+		return "an array";
+	}
+	return "?";
+}
+
+static int want_type(const char *key, const struct dv_toml_value *v,
+		     enum dv_toml_type t, char *err, size_t errlen)
+{
+	if (v->type == t)
+		return 0;
+	return kerr(err, errlen, key, "expected %s, got %s", type_name(t),
+		    type_name(v->type));
+}
+
+static int want_int(const char *key, const struct dv_toml_value *v,
+		    int64_t min, int64_t max, int64_t *out, char *err,
+		    size_t errlen)
+{
+	if (want_type(key, v, DV_TOML_INTEGER, err, errlen))
+		return -1;
+	if (v->integer < min || v->integer > max)
+		return kerr(err, errlen, key, "%lld is out of range %lld..%lld",
+			    (long long)v->integer, (long long)min,
+			    (long long)max);
+	*out = v->integer;
+	return 0;
+}
+
+/* Names of interfaces and peers: wg-quick's interface name charset. */
+static int check_name(const char *key, const char *s, size_t max,
+		      const char *extra, char *err, size_t errlen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max)
+		return kerr(err, errlen, key, "must be 1..%zu characters", max);
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr(extra, c)))
+			return kerr(err, errlen, key,
+				    "'%s': only letters, digits and '%s' are allowed",
+				    s, extra);
+	}
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return kerr(err, errlen, key, "'%s' is not a valid name", s);
+	return 0;
+}
+
+static int set_mode(const char *key, const struct dv_toml_value *v,
+		    enum dv_mode *out, char *err, size_t errlen)
+{
+	if (want_type(key, v, DV_TOML_STRING, err, errlen))
+		return -1;
+	if (dv_mode_parse(v->str, out))
+		return kerr(err, errlen, key,
+			    "'%s' is not classic, hybrid or pqonly", v->str);
+	return 0;
+}
+
+static int decode_key(const char *key, const struct dv_toml_value *v,
+		      uint8_t *out, size_t len, char *err, size_t errlen)
+{
+	char why[128];
+
+	if (want_type(key, v, DV_TOML_STRING, err, errlen))
+		return -1;
+	if (dv_key_decode(out, len, v->str, why, sizeof(why)))
+		return kerr(err, errlen, key, "%s", why);
+	return 0;
+}
+
+/* A list of CIDRs: one string, an array of strings, and in each string
+ * several comma-separated entries (upstream writes "10.0.0.0/24, fd00::/64"
+ * as WireGuard does). */
+static int add_cidrs(const char *key, const struct dv_toml_value *v,
+		     enum dv_cidr_hostbits hb, struct dv_cidr **list,
+		     size_t *n, char *err, size_t errlen)
+{
+	const struct dv_toml_value *items = v;
+	size_t n_items = 1;
+
+	if (v->type == DV_TOML_ARRAY) {
+		items = v->items;
+		n_items = v->n_items;
+	} else if (want_type(key, v, DV_TOML_STRING, err, errlen)) {
+		return -1;
+	}
+	for (size_t i = 0; i < n_items; i++) {
+		char buf[256], *save = NULL, *tok;
+
+		if (items[i].type != DV_TOML_STRING)
+			return kerr(err, errlen, key,
+				    "expected strings in the array, got %s",
+				    type_name(items[i].type));
+		if (items[i].str_len >= sizeof(buf))
+			return kerr(err, errlen, key, "entry too long");
+		memcpy(buf, items[i].str, items[i].str_len + 1);
+		tok = strtok_r(buf, ",", &save);
+		if (!tok)
+			return kerr(err, errlen, key, "empty entry");
+		for (; tok; tok = strtok_r(NULL, ",", &save)) {
+			char why[160];
+			struct dv_cidr *nl;
+			size_t tl;
+
+			tok += strspn(tok, " \t");
+			tl = strlen(tok);
+			while (tl && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t'))
+				tok[--tl] = '\0';
+			if (!tl)
+				return kerr(err, errlen, key, "empty entry");
+			nl = realloc(*list, (*n + 1) * sizeof(**list));
+			if (!nl)
+				return kerr(err, errlen, key, "out of memory");
+			*list = nl;
+			if (dv_cidr_parse(tok, &nl[*n], hb, why, sizeof(why)))
+				return kerr(err, errlen, key, "%s", why);
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
+/* pq_private_key / pq_public_key: upstream's static ML-KEM keys, which
+ * this protocol does not have (PROTOCOL.md, "Keys and their text form"). */
+static int ignore_legacy(struct ctx *x, const char *key,
+			 const struct dv_toml_value *v, unsigned line,
+			 char *err, size_t errlen)
+{
+	char msg[DV_TOML_ERR_MAX + 4200];
+
+	if (want_type(key, v, DV_TOML_STRING, err, errlen))
+		return -1;
+	if (x->warn) {
+		snprintf(msg, sizeof(msg),
+			 "%s:%u: key '%s': ignored: the ML-KEM key is ephemeral "
+			 "in protocol v1, no static ML-KEM key is used",
+			 x->path, line, key);
+		x->warn(x->warn_arg, msg);
+	}
+	return 0;
+}
+
+static int iface_key(struct ctx *x, const char *key,
+		     const struct dv_toml_value *v, unsigned line, char *err,
+		     size_t errlen)
+{
+	struct dv_config *c = x->cfg;
+	int64_t n;
+
+	if (!strcmp(key, "name")) {
+		if (want_type(key, v, DV_TOML_STRING, err, errlen) ||
+		    check_name(key, v->str, DV_CONFIG_NAME_MAX, "_=+.-", err,
+			       errlen))
+			return -1;
+		memcpy(c->name, v->str, v->str_len + 1);
+	} else if (!strcmp(key, "listen_port")) {
+		if (want_int(key, v, 0, 65535, &n, err, errlen))
+			return -1;
+		c->listen_port = (uint16_t)n;
+	} else if (!strcmp(key, "address")) {
+		return add_cidrs(key, v, DV_CIDR_HOST_BITS_OK, &c->addresses,
+				 &c->n_addresses, err, errlen);
+	} else if (!strcmp(key, "mode")) {
+		x->il.mode = line;
+		return set_mode(key, v, &c->mode, err, errlen);
+	} else if (!strcmp(key, "mtu")) {
+		if (want_int(key, v, DV_CONFIG_MTU_MIN, DV_CONFIG_MTU_MAX, &n,
+			     err, errlen))
+			return -1;
+		c->mtu = (unsigned)n;
+		x->il.mtu = line;
+	} else if (!strcmp(key, "private_key")) {
+		x->il.private_key = line;
+		return decode_key(key, v, c->private_key,
+				  sizeof(c->private_key), err, errlen);
+	} else if (!strcmp(key, "mldsa_private_key")) {
+		static const size_t lens[] = { DV_MLDSA_SEED_LEN,
+					       DV_MLDSA_SK_LEN };
+		char why[128];
+
+		if (want_type(key, v, DV_TOML_STRING, err, errlen))
+			return -1;
+		if (dv_key_decode_lens(c->mldsa_seed_or_sk,
+				       sizeof(c->mldsa_seed_or_sk),
+				       &c->mldsa_key_len, lens, 2, v->str, why,
+				       sizeof(why)))
+			return kerr(err, errlen, key, "%s", why);
+		c->has_mldsa_private_key = 1;
+		x->il.mldsa_private_key = line;
+	} else if (!strcmp(key, "pq_private_key")) {
+		return ignore_legacy(x, key, v, line, err, errlen);
+	} else if (!strcmp(key, "dns")) {
+		/* Ignoring it would leak DNS queries outside the tunnel. */
+		return kerr(err, errlen, key,
+			    "not supported: dybervpn does not configure DNS; "
+			    "remove it and set the resolver yourself");
+	} else {
+		return kerr(err, errlen, key, "unknown key in [interface]");
+	}
+	return 0;
+}
+
+static int peer_key(struct ctx *x, const char *key,
+		    const struct dv_toml_value *v, unsigned line, char *err,
+		    size_t errlen)
+{
+	struct dv_peer_config *p = cur_peer(x);
+	struct peer_lines *pl = cur_lines(x);
+	int64_t n;
+
+	if (!strcmp(key, "public_key")) {
+		pl->public_key = line;
+		return decode_key(key, v, p->public_key, sizeof(p->public_key),
+				  err, errlen);
+	} else if (!strcmp(key, "preshared_key")) {
+		if (decode_key(key, v, p->psk, sizeof(p->psk), err, errlen))
+			return -1;
+		p->has_psk = 1;
+	} else if (!strcmp(key, "allowed_ips")) {
+		return add_cidrs(key, v, DV_CIDR_NO_HOST_BITS, &p->allowed_ips,
+				 &p->n_allowed_ips, err, errlen);
+	} else if (!strcmp(key, "endpoint")) {
+		char why[DV_TOML_ERR_MAX];
+
+		if (want_type(key, v, DV_TOML_STRING, err, errlen))
+			return -1;
+		if (v->str_len >= sizeof(p->endpoint_str))
+			return kerr(err, errlen, key, "too long");
+		if (dv_endpoint_parse(v->str, !!(x->flags & DV_CONFIG_NO_RESOLVE),
+				      &p->endpoint, &p->endpoint_len, why,
+				      sizeof(why)))
+			return kerr(err, errlen, key, "%s", why);
+		memcpy(p->endpoint_str, v->str, v->str_len + 1);
+		p->has_endpoint = 1;
+	} else if (!strcmp(key, "persistent_keepalive")) {
+		if (want_int(key, v, 0, 65535, &n, err, errlen))
+			return -1;
+		p->persistent_keepalive = (uint16_t)n;
+	} else if (!strcmp(key, "mode")) {
+		pl->mode = line;
+		return set_mode(key, v, &p->mode, err, errlen);
+	} else if (!strcmp(key, "mldsa_public_key")) {
+		if (decode_key(key, v, p->mldsa_public_key,
+			       sizeof(p->mldsa_public_key), err, errlen))
+			return -1;
+		p->has_mldsa_public_key = 1;
+		pl->mldsa_public_key = line;
+	} else if (!strcmp(key, "name")) {
+		if (want_type(key, v, DV_TOML_STRING, err, errlen) ||
+		    check_name(key, v->str, DV_CONFIG_PEER_NAME_MAX, "_.@+-",
+			       err, errlen))
+			return -1;
+		memcpy(p->name, v->str, v->str_len + 1);
+		pl->name = line;
+	} else if (!strcmp(key, "pq_public_key")) {
+		return ignore_legacy(x, key, v, line, err, errlen);
+	} else {
+		return kerr(err, errlen, key, "unknown key in [[peer]]");
+	}
+	return 0;
+}
+
+static int on_keyval(void *arg, const char *key, const struct dv_toml_value *v,
+		     unsigned line, char *err, size_t errlen)
+{
+	struct ctx *x = arg;
+
+	switch (x->sec) {
+	case SEC_INTERFACE:
+		return iface_key(x, key, v, line, err, errlen);
+	case SEC_PEER:
+		return peer_key(x, key, v, line, err, errlen);
+	case SEC_NONE:
+		break;
+	}
+	return kerr(err, errlen, key,
+		    "outside any table: keys go in [interface] or [[peer]]");
+}
+
+/* Upstream's enterprise tables: features for later, refused by name until
+ * they exist (../shared/upstream-configs/README.md). */
+static const char *const later_tables[] = {
+	"access_control", "security", "audit", "hardware", "enrollment",
+};
+
+static int on_table(void *arg, const char *name, int is_array, unsigned line,
+		    char *err, size_t errlen)
+{
+	struct ctx *x = arg;
+	struct dv_config *c = x->cfg;
+	size_t top = strcspn(name, ".");
+
+	if (!strcmp(name, "interface") && !is_array) {
+		x->sec = SEC_INTERFACE;
+		x->il.header = line;
+		return 0;
+	}
+	if (!strcmp(name, "peer") && is_array) {
+		if (c->n_peers == x->peers_cap) {
+			size_t cap = x->peers_cap ? x->peers_cap * 2 : 4;
+			struct dv_peer_config *np;
+			struct peer_lines *npl;
+
+			np = realloc(c->peers, cap * sizeof(*np));
+			if (!np)
+				goto oom;
+			c->peers = np;
+			npl = realloc(x->pl, cap * sizeof(*npl));
+			if (!npl)
+				goto oom;
+			x->pl = npl;
+			x->peers_cap = cap;
+		}
+		memset(&c->peers[c->n_peers], 0, sizeof(*c->peers));
+		memset(&x->pl[c->n_peers], 0, sizeof(*x->pl));
+		c->peers[c->n_peers].line = line;
+		c->n_peers++;
+		x->sec = SEC_PEER;
+		return 0;
+	}
+	if (!strcmp(name, "interface") || !strcmp(name, "peer")) {
+		snprintf(err, errlen, "table %s%s%s: write it as %s%s%s",
+			 is_array ? "[[" : "[", name, is_array ? "]]" : "]",
+			 is_array ? "[" : "[[", name, is_array ? "]" : "]]");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(later_tables) / sizeof(*later_tables); i++)
+		if (strlen(later_tables[i]) == top &&
+		    !strncmp(name, later_tables[i], top)) {
+			snprintf(err, errlen,
+				 "table [%s]: not supported (an upstream "
+				 "enterprise feature, not implemented); remove it",
+				 name);
+			return -1;
+		}
+	snprintf(err, errlen, "table [%s]: unknown table", name);
+	return -1;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int __attribute__((format(printf, 5, 6)))
+verr(const struct ctx *x, unsigned line, char *err, size_t errlen,
+     const char *fmt, ...)
+{
+	char msg[DV_TOML_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u: %s", x->path, line, msg);
+	return -1;
+}
+
+/* Checks that need the whole file: what is required, what depends on the
+ * mode, what must be unique. */
+static int validate(struct ctx *x, char *err, size_t errlen)
+{
+	struct dv_config *c = x->cfg;
+	int has_v6 = 0;
+
+	if (!x->il.header) {
+		snprintf(err, errlen, "%s: table [interface]: missing", x->path);
+		return -1;
+	}
+	if (!x->il.private_key)
+		return verr(x, x->il.header, err, errlen,
+			    "key 'private_key': missing in [interface]");
+	/* X25519 public key (RFC 7748, section 6.1), clamped as `wg pubkey`. */
+	if (crypto_scalarmult_base(c->public_key, c->private_key))
+		return verr(x, x->il.private_key, err, errlen,
+			    "key 'private_key': not a usable X25519 key");
+	for (size_t i = 0; i < c->n_addresses; i++)
+		has_v6 |= c->addresses[i].family == AF_INET6;
+	if (has_v6 && c->mtu < DV_CONFIG_MTU_MIN_IPV6)
+		return verr(x, x->il.mtu, err, errlen,
+			    "key 'mtu': %u is below %u, the minimum for IPv6 "
+			    "addresses", c->mtu, DV_CONFIG_MTU_MIN_IPV6);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		struct dv_peer_config *p = &c->peers[i];
+		const struct peer_lines *pl = &x->pl[i];
+
+		if (!pl->public_key)
+			return verr(x, p->line, err, errlen,
+				    "key 'public_key': missing in [[peer]]");
+		if (!memcmp(p->public_key, c->public_key, sizeof(c->public_key)))
+			return verr(x, pl->public_key, err, errlen,
+				    "key 'public_key': is this interface's own "
+				    "public key");
+		for (size_t j = 0; j < i; j++) {
+			if (!memcmp(p->public_key, c->peers[j].public_key,
+				    sizeof(p->public_key)))
+				return verr(x, pl->public_key, err, errlen,
+					    "key 'public_key': same as the peer "
+					    "at line %u", c->peers[j].line);
+			if (p->name[0] && !strcmp(p->name, c->peers[j].name))
+				return verr(x, pl->name, err, errlen,
+					    "key 'name': '%s' is also the peer "
+					    "at line %u", p->name,
+					    c->peers[j].line);
+		}
+		if (!pl->mode) /* no `mode` of its own */
+			p->mode = c->mode;
+		if (p->mode != DV_MODE_PQONLY)
+			continue;
+		/* pqonly signs with ML-DSA-65 both ways (PROTOCOL.md). */
+		if (!p->has_mldsa_public_key)
+			return verr(x, pl->mode ? pl->mode : p->line, err, errlen,
+				    "key 'mldsa_public_key': missing: the peer "
+				    "at line %u uses mode pqonly", p->line);
+		if (!c->has_mldsa_private_key)
+			return verr(x, pl->mode ? pl->mode :
+				       x->il.mode ? x->il.mode : x->il.header,
+				    err, errlen,
+				    "key 'mldsa_private_key': missing in "
+				    "[interface]: the peer at line %u uses mode "
+				    "pqonly", p->line);
+	}
+	return 0;
+}
+
+int dv_config_parse_ex(const char *path_for_messages, const char *text,
+		       size_t len, struct dv_config *cfg, char *err,
+		       size_t errlen, dv_config_warn_fn warn, void *warn_arg,
+		       unsigned flags)
+{
+	struct dv_toml_handler h = { .table = on_table, .keyval = on_keyval };
+	struct dv_toml_parser tp;
+	struct ctx x;
+	int r;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "%s: libsodium failed to initialise",
+			 path_for_messages);
+		return -1;
+	}
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path_for_messages);
+	cfg->mode = DV_MODE_DEFAULT;
+	cfg->mtu = DV_CONFIG_MTU_DEFAULT;
+	memset(&x, 0, sizeof(x));
+	x.cfg = cfg;
+	x.path = cfg->path;
+	x.flags = flags;
+	x.warn = warn;
+	x.warn_arg = warn_arg;
+	h.arg = &x;
+	dv_toml_init(&tp, &h);
+	r = dv_toml_parse(&tp, text, len);
+	if (r) {
+		if (tp.err_line)
+			snprintf(err, errlen, "%s:%u: %s", x.path, tp.err_line,
+				 tp.err);
+		else
+			snprintf(err, errlen, "%s: %s", x.path, tp.err);
+	}
+	dv_toml_free(&tp);
+	if (!r)
+		r = validate(&x, err, errlen);
+	free(x.pl);
+	if (r)
+		dv_config_free(cfg);
+	return r;
+}
+
+int dv_config_parse(const char *path_for_messages, const char *text,
+		    size_t len, struct dv_config *cfg, char *err,
+		    size_t errlen, dv_config_warn_fn warn, void *warn_arg)
+{
+	return dv_config_parse_ex(path_for_messages, text, len, cfg, err,
+				  errlen, warn, warn_arg, 0);
+}
+
+int dv_config_load(const char *path, struct dv_config *cfg, char *err,
+		   size_t errlen, dv_config_warn_fn warn, void *warn_arg)
+{
+	struct stat st;
+	char *buf;
+	size_t len;
+	FILE *f;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of at most %d bytes",
+			 path, CONFIG_FILE_MAX);
+		fclose(f);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		fclose(f);
+		return -1;
+	}
+	len = fread(buf, 1, (size_t)st.st_size + 1, f);
+	if (ferror(f) || len > (size_t)st.st_size) {
+		snprintf(err, errlen, "%s: read failed or file changed", path);
+		r = -1;
+	} else {
+		if (warn && (st.st_mode & 0077)) {
+			char msg[4200];
+
+			snprintf(msg, sizeof(msg),
+				 "%s: readable by group or others (mode %03o), "
+				 "yet it holds a private key", path,
+				 (unsigned)(st.st_mode & 0777));
+			warn(warn_arg, msg);
+		}
+		r = dv_config_parse(path, buf, len, cfg, err, errlen, warn,
+				    warn_arg);
+	}
+	sodium_memzero(buf, (size_t)st.st_size + 1);
+	free(buf);
+	fclose(f);
+	return r;
+}
+
+void dv_config_free(struct dv_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		free(cfg->peers[i].allowed_ips);
+	if (cfg->peers)
+		sodium_memzero(cfg->peers, cfg->n_peers * sizeof(*cfg->peers));
+	free(cfg->peers);
+	free(cfg->addresses);
+	sodium_memzero(cfg, sizeof(*cfg));
+}
