@@ -1,0 +1,410 @@
+#include "platform/daemon.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "device/device.h"
+#include "platform/ctlsock.h"
+#include "platform/event.h"
+#include "platform/ifconfig.h"
+#include "platform/log.h"
+#include "platform/netlink.h"
+#include "platform/pidfile.h"
+#include "platform/tun.h"
+#include "platform/udp.h"
+
+#define TUN_BATCH 64
+/* Room for the largest MTU; a packet sits at DV_HEADROOM in its slot so
+ * the 16-byte transport header lands at the slot's (aligned) start. */
+#define TUN_PKT_MAX 65535
+#define TUN_SLOT (((DV_HEADROOM + TUN_PKT_MAX + DV_TAILROOM) + 63) & ~(size_t)63)
+/* The device's timers run at least this often, whatever it asks for. */
+#define TIMER_MAX_NS (60ull * 1000000000ull)
+
+struct dv_daemon {
+	char ifname[IF_NAMESIZE];
+	unsigned ifindex;
+	int epfd;
+	int running;
+	int pidfile;
+	struct dv_device *dev;
+	struct dv_udp udp;
+	struct dv_nl nl;
+	struct dv_ctl ctl;
+	struct dv_ev tun_ev, udp_ev, timer_ev, sig_ev;
+	uint64_t timer_armed; /* absolute CLOCK_MONOTONIC ns, 0 = not armed */
+	uint8_t *tun_arena;
+	uint8_t *tun_pkts[TUN_BATCH];
+	size_t tun_lens[TUN_BATCH];
+	uint64_t tun_write_dropped;
+	uint64_t tun_err_log_ns;
+};
+
+const char *dv_daemon_ifname(const struct dv_config *cfg)
+{
+	return cfg->name[0] ? cfg->name : DV_DEFAULT_IFNAME;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- callbacks from the device (struct dv_io) ---- */
+
+static void io_udp_send(void *arg, const struct sockaddr *to, socklen_t tolen,
+			const uint8_t *buf, size_t len)
+{
+	struct dv_daemon *d = arg;
+
+	dv_udp_queue(&d->udp, to, tolen, buf, len);
+}
+
+static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct dv_daemon *d = arg;
+	ssize_t n;
+
+	do
+		n = write(d->tun_ev.fd, pkt, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return;
+	/* The kernel's queue is full or the link is down: drop, as a
+	 * network would, and say so at most once a second. */
+	d->tun_write_dropped++;
+	uint64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
+
+	if (!d->tun_err_log_ns || now - d->tun_err_log_ns >= 1000000000ull) {
+		d->tun_err_log_ns = now;
+		dv_log(LOG_WARNING, "tun: write %s: %s (%llu packets dropped so far)",
+		       d->ifname, strerror(errno), (unsigned long long)d->tun_write_dropped);
+	}
+}
+
+static uint64_t io_now_ns(void *arg)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t io_wall_ns(void *arg)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+static void io_log(void *arg, int prio, const char *msg)
+{
+	struct dv_daemon *d = arg;
+
+	dv_log(prio, "%s: %s", d->ifname, msg);
+}
+
+static int io_set_listen_port(void *arg, uint16_t port, uint16_t *bound)
+{
+	struct dv_daemon *d = arg;
+	int r = dv_udp_rebind(&d->udp, port);
+
+	if (r < 0) {
+		dv_log(LOG_WARNING, "%s: listen port %u refused: %s", d->ifname, port,
+		       strerror(-r));
+		return r;
+	}
+	/* The old fd left the epoll set when it was closed. */
+	d->udp_ev.fd = d->udp.fd;
+	if (dv_ev_add(d->epfd, &d->udp_ev, EPOLLIN) < 0) {
+		dv_log(LOG_ERR, "%s: epoll: %s", d->ifname, strerror(errno));
+		d->running = 0;
+		return -errno;
+	}
+	*bound = d->udp.port;
+	dv_log(LOG_INFO, "%s: listening on UDP port %u", d->ifname, d->udp.port);
+	return 0;
+}
+
+static int io_set_fwmark(void *arg, uint32_t mark)
+{
+	struct dv_daemon *d = arg;
+
+	return dv_udp_set_fwmark(&d->udp, mark);
+}
+
+/* ---- event sources ---- */
+
+static void on_tun(struct dv_ev *ev, uint32_t events)
+{
+	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, tun_ev);
+	size_t n = 0;
+
+	while (n < TUN_BATCH) {
+		uint8_t *pkt = d->tun_arena + n * TUN_SLOT + DV_HEADROOM;
+		ssize_t r = read(ev->fd, pkt, TUN_PKT_MAX);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0) {
+			/* EBADFD: the interface was deleted under us. */
+			dv_log(LOG_ERR, "tun: read %s: %s; stopping", d->ifname,
+			       strerror(errno));
+			d->running = 0;
+			break;
+		}
+		if (r == 0)
+			break;
+		d->tun_pkts[n] = pkt;
+		d->tun_lens[n] = (size_t)r;
+		n++;
+	}
+	if (n)
+		dv_device_tun_rx_batch(d->dev, d->tun_pkts, d->tun_lens, n);
+	/* The packets were encrypted in place in the TUN slots, which stay
+	 * untouched until this flush: they go out without a copy. */
+	dv_udp_flush(&d->udp);
+}
+
+static void on_udp(struct dv_ev *ev, uint32_t events)
+{
+	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, udp_ev);
+	unsigned n = dv_udp_recv(&d->udp);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct dv_udp_rx *r = &d->udp.rx[i];
+
+		dv_device_udp_rx(d->dev, r->buf, r->len, (struct sockaddr *)&r->from,
+				 r->fromlen);
+	}
+	dv_udp_flush(&d->udp);
+}
+
+static void on_timer(struct dv_ev *ev, uint32_t events)
+{
+	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, timer_ev);
+	uint64_t expirations;
+
+	if (read(ev->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		dv_log(LOG_WARNING, "timerfd: %s", strerror(errno));
+	d->timer_armed = 0; /* the loop re-arms it after this wake-up */
+}
+
+static void on_signal(struct dv_ev *ev, uint32_t events)
+{
+	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, sig_ev);
+	struct signalfd_siginfo si;
+
+	while (read(ev->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			dv_log(LOG_INFO, "%s: SIGHUP ignored: change a running interface "
+			       "with `wg set`, or restart it", d->ifname);
+			continue;
+		}
+		dv_log(LOG_INFO, "%s: %s received, stopping", d->ifname,
+		       strsignal((int)si.ssi_signo));
+		d->running = 0;
+	}
+}
+
+static int on_uapi(void *arg, const char *req, size_t len, char **out, size_t *outlen)
+{
+	struct dv_daemon *d = arg;
+
+	return dv_uapi_handle(d->dev, req, len, out, outlen) < 0 ? -1 : 0;
+}
+
+/* Runs due timers and arms the timerfd for the next. Called after every
+ * wake-up: input can bring a timer forward (a packet waiting for a
+ * handshake), and the device calls it cheap when nothing is due. The
+ * timerfd is re-armed only when the deadline moves earlier; a timer that
+ * fires early just leads here again. */
+static void run_timers(struct dv_daemon *d)
+{
+	uint64_t wait = dv_device_timers(d->dev);
+	uint64_t deadline;
+
+	dv_udp_flush(&d->udp);
+	if (wait > TIMER_MAX_NS)
+		wait = TIMER_MAX_NS;
+	deadline = clock_ns(CLOCK_MONOTONIC) + (wait ? wait : 1);
+	if (d->timer_armed && d->timer_armed <= deadline)
+		return;
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(deadline / 1000000000ull),
+			      .tv_nsec = (long)(deadline % 1000000000ull) },
+	};
+
+	if (timerfd_settime(d->timer_ev.fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		d->timer_armed = deadline;
+}
+
+int dv_daemon_run(struct dv_daemon *d)
+{
+	struct epoll_event evs[16];
+
+	run_timers(d);
+	while (d->running) {
+		int n = epoll_wait(d->epfd, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			dv_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct dv_ev *ev = evs[i].data.ptr;
+
+			ev->fn(ev, evs[i].events);
+		}
+		run_timers(d);
+	}
+	return 0;
+}
+
+/* ---- setup and teardown ---- */
+
+static int setup_signals(struct dv_daemon *d, char *err, size_t errlen)
+{
+	sigset_t set;
+
+	/* A control client that hangs up mid-response must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (d->sig_ev.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		return -1;
+	}
+	d->sig_ev.fn = on_signal;
+	return 0;
+}
+
+static int setup_tun(struct dv_daemon *d, const struct dv_config *cfg, char *err,
+		     size_t errlen)
+{
+	d->tun_arena = mmap(NULL, TUN_BATCH * TUN_SLOT, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d->tun_arena == MAP_FAILED) {
+		d->tun_arena = NULL;
+		snprintf(err, errlen, "tun: buffers: %s", strerror(errno));
+		return -1;
+	}
+	dv_udp_set_stable(&d->udp, d->tun_arena, TUN_BATCH * TUN_SLOT);
+	d->tun_ev.fd = dv_tun_open(d->ifname, err, errlen);
+	if (d->tun_ev.fd < 0)
+		return -1;
+	d->tun_ev.fn = on_tun;
+	d->ifindex = if_nametoindex(d->ifname);
+	if (!d->ifindex) {
+		snprintf(err, errlen, "tun: %s vanished: %s", d->ifname, strerror(errno));
+		return -1;
+	}
+	if (dv_nl_open(&d->nl, err, errlen) < 0)
+		return -1;
+	return dv_ifconfig_apply(&d->nl, d->ifindex, d->ifname, cfg, err, errlen);
+}
+
+struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
+{
+	struct dv_daemon *d = calloc(1, sizeof(*d));
+	struct dv_io io = {
+		.udp_send = io_udp_send,
+		.tun_write = io_tun_write,
+		.now_ns = io_now_ns,
+		.wall_ns = io_wall_ns,
+		.log = io_log,
+		.set_listen_port = io_set_listen_port,
+		.set_fwmark = io_set_fwmark,
+	};
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->epfd = d->tun_ev.fd = d->udp_ev.fd = d->timer_ev.fd = d->sig_ev.fd = -1;
+	d->udp.fd = -1;
+	d->ctl.ev.fd = -1;
+	snprintf(d->ifname, sizeof(d->ifname), "%s", dv_daemon_ifname(cfg));
+	io.arg = d;
+
+	if (setup_signals(d, err, errlen) < 0)
+		goto fail;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->timer_ev.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->epfd < 0 || d->timer_ev.fd < 0) {
+		snprintf(err, errlen, "epoll/timerfd: %s", strerror(errno));
+		goto fail;
+	}
+	d->timer_ev.fn = on_timer;
+	if (dv_udp_open(&d->udp, cfg->listen_port, err, errlen) < 0)
+		goto fail;
+	d->udp_ev.fd = d->udp.fd;
+	d->udp_ev.fn = on_udp;
+	cfg->listen_port = d->udp.port;
+	d->dev = dv_device_new(cfg, &io, err, errlen);
+	if (!d->dev)
+		goto fail;
+	if (setup_tun(d, cfg, err, errlen) < 0)
+		goto fail;
+	if (dv_ctl_open(&d->ctl, d->ifname, d->epfd, on_uapi, d, err, errlen) < 0)
+		goto fail;
+	if (dv_pidfile_write(d->ifname, err, errlen) < 0)
+		goto fail;
+	d->pidfile = 1;
+	if (dv_ev_add(d->epfd, &d->tun_ev, EPOLLIN) < 0 ||
+	    dv_ev_add(d->epfd, &d->udp_ev, EPOLLIN) < 0 ||
+	    dv_ev_add(d->epfd, &d->timer_ev, EPOLLIN) < 0 ||
+	    dv_ev_add(d->epfd, &d->sig_ev, EPOLLIN) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	d->running = 1;
+	dv_log(LOG_INFO, "%s: up: UDP port %u, MTU %u, %zu peer%s", d->ifname,
+	       d->udp.port, cfg->mtu, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");
+	return d;
+fail:
+	dv_daemon_free(d);
+	return NULL;
+}
+
+void dv_daemon_free(struct dv_daemon *d)
+{
+	if (!d)
+		return;
+	if (d->ctl.ev.fd >= 0)
+		dv_ctl_close(&d->ctl);
+	if (d->pidfile)
+		dv_pidfile_remove(d->ifname);
+	/* Closing the TUN fd removes the interface, its addresses and its
+	 * routes. */
+	if (d->tun_ev.fd >= 0)
+		close(d->tun_ev.fd);
+	dv_nl_close(&d->nl);
+	dv_device_free(d->dev);
+	dv_udp_close(&d->udp);
+	if (d->tun_arena)
+		munmap(d->tun_arena, TUN_BATCH * TUN_SLOT);
+	if (d->timer_ev.fd >= 0)
+		close(d->timer_ev.fd);
+	if (d->sig_ev.fd >= 0)
+		close(d->sig_ev.fd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	free(d);
+}

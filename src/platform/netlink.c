@@ -1,0 +1,182 @@
+#include "platform/netlink.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* libmnl's MNL_SOCKET_BUFFER_SIZE is a run-time value (a VLA under
+ * -Wvla); 8 KiB is its upper bound, and requests are far smaller. */
+#define NL_RECV_BUF 8192
+#define NL_MSG_BUF 512
+
+int dv_nl_open(struct dv_nl *nl, char *err, size_t errlen)
+{
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock) {
+		snprintf(err, errlen, "netlink: open: %s", strerror(errno));
+		return -1;
+	}
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "netlink: bind: %s", strerror(errno));
+		mnl_socket_close(nl->sock);
+		nl->sock = NULL;
+		return -1;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void dv_nl_close(struct dv_nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+/* Sends one request with NLM_F_ACK and waits for its acknowledgement.
+ * Returns 0 or -1 with errno set to the kernel's error. */
+static int nl_talk(struct dv_nl *nl, struct nlmsghdr *nlh)
+{
+	char buf[NL_RECV_BUF];
+	uint32_t seq = ++nl->seq;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return -1;
+		/* mnl_cb_run returns -1 with errno from an NLMSG_ERROR ack,
+		 * MNL_CB_STOP (0) on a zero ack. */
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, NULL, NULL);
+		if (ret <= MNL_CB_STOP)
+			return ret;
+	}
+}
+
+static int fail(char *err, size_t errlen, const char *what, const char *ifname)
+{
+	snprintf(err, errlen, "netlink: %s %s: %s", what, ifname, strerror(errno));
+	return -1;
+}
+
+static struct nlmsghdr *link_msg(char *buf, unsigned ifindex,
+				 unsigned flags, unsigned change)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = change;
+	return nlh;
+}
+
+int dv_nl_set_mtu(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		  unsigned mtu, char *err, size_t errlen)
+{
+	char buf[NL_MSG_BUF];
+	struct nlmsghdr *nlh = link_msg(buf, ifindex, 0, 0);
+	char what[48];
+
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (nl_talk(nl, nlh) < 0) {
+		snprintf(what, sizeof(what), "set MTU %u on", mtu);
+		return fail(err, errlen, what, ifname);
+	}
+	return 0;
+}
+
+int dv_nl_set_up(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		 char *err, size_t errlen)
+{
+	char buf[NL_MSG_BUF];
+	struct nlmsghdr *nlh = link_msg(buf, ifindex, IFF_UP, IFF_UP);
+
+	if (nl_talk(nl, nlh) < 0)
+		return fail(err, errlen, "set link up", ifname);
+	return 0;
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+int dv_nl_add_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		   const struct dv_cidr *addr, char *err, size_t errlen)
+{
+	char buf[NL_MSG_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	char text[DV_CIDR_STRLEN], what[DV_CIDR_STRLEN + 32];
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)addr->family;
+	ifa->ifa_prefixlen = addr->prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	/* A point-to-point tunnel has no neighbours to collide with: skip
+	 * IPv6 duplicate address detection so the address is usable now. */
+	if (addr->family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, addr_len(addr->family), addr->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, addr_len(addr->family), addr->addr);
+	if (nl_talk(nl, nlh) < 0) {
+		dv_cidr_format(addr, text, sizeof(text));
+		snprintf(what, sizeof(what), "add address %s to", text);
+		return fail(err, errlen, what, ifname);
+	}
+	return 0;
+}
+
+int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		    const struct dv_cidr *dst, char *err, size_t errlen)
+{
+	char buf[NL_MSG_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct dv_cidr net = *dst;
+	char text[DV_CIDR_STRLEN], what[DV_CIDR_STRLEN + 32];
+
+	/* The kernel refuses a destination with host bits set. */
+	for (unsigned i = 0; i < addr_len(net.family) * 8; i++)
+		if (i >= net.prefix)
+			net.addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)net.family;
+	rtm->rtm_dst_len = net.prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	if (net.prefix)
+		mnl_attr_put(nlh, RTA_DST, addr_len(net.family), net.addr);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	if (nl_talk(nl, nlh) < 0) {
+		dv_cidr_format(&net, text, sizeof(text));
+		snprintf(what, sizeof(what), "add route %s via", text);
+		return fail(err, errlen, what, ifname);
+	}
+	return 0;
+}

@@ -1,0 +1,41 @@
+#include "platform/tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int dv_tun_open(const char *name, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if (strlen(name) >= IFNAMSIZ) {
+		snprintf(err, errlen, "tun: interface name '%s' is longer than %d characters",
+			 name, IFNAMSIZ - 1);
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "tun: open /dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	/* IFF_TUN_EXCL: fail with EBUSY rather than attach to an existing
+	 * (persistent) TUN device of that name. */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL;
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "tun: create interface %s: %s", name,
+			 e == EBUSY ? "an interface of that name exists" : strerror(e));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

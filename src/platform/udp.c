@@ -1,0 +1,320 @@
+#include "platform/udp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "platform/log.h"
+
+/* Socket buffers big enough to absorb a burst of a few thousand packets
+ * (wireguard-go asks for 7 MiB); as root SO_*BUFFORCE passes the sysctl
+ * limits rmem_max/wmem_max. */
+#define UDP_SOCKBUF (8 << 20)
+/* How long a full send buffer may stall the loop before we drop. */
+#define UDP_SEND_WAIT_MS 10
+
+static void set_bufsize(int fd, int force, int plain)
+{
+	int v = UDP_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v));
+}
+
+/* A bound, non-blocking socket, or a negative errno. */
+static int udp_socket(uint16_t port, int *family, uint16_t *bound)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_ANY) };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd, zero = 0, v;
+
+	*family = AF_INET6;
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT) {
+		*family = AF_INET; /* IPv6 disabled on this host */
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0)
+		return -errno;
+	if (*family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+		goto fail;
+	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	/* pqonly handshakes (4.6 KB) exceed a 1500-byte path and travel as IP
+	 * fragments (PROTOCOL.md, "Sizes and the path"): never set DF, and
+	 * let the kernel fragment locally whatever the cached path MTU. */
+	v = IP_PMTUDISC_DONT;
+	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	if (*family == AF_INET6) {
+		v = IPV6_PMTUDISC_DONT;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &zero, sizeof(zero));
+	}
+	if (*family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+				: bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		goto fail;
+	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						: ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+fail:
+	v = -errno;
+	close(fd);
+	return v;
+}
+
+int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen)
+{
+	size_t arena = (size_t)DV_UDP_BATCH * DV_UDP_MAX;
+	int fd;
+
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+	fd = udp_socket(port, &u->family, &u->port);
+	if (fd < 0) {
+		if (port)
+			snprintf(err, errlen, "udp: bind port %u: %s", port, strerror(-fd));
+		else
+			snprintf(err, errlen, "udp: socket: %s", strerror(-fd));
+		return -1;
+	}
+	u->fd = fd;
+	/* Anonymous mappings: only the pages packets touch become resident. */
+	u->rx_arena = mmap(NULL, arena, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u->tx_arena = mmap(NULL, arena, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->rx_arena == MAP_FAILED || u->tx_arena == MAP_FAILED) {
+		snprintf(err, errlen, "udp: buffers: %s", strerror(errno));
+		if (u->rx_arena == MAP_FAILED)
+			u->rx_arena = NULL;
+		if (u->tx_arena == MAP_FAILED)
+			u->tx_arena = NULL;
+		dv_udp_close(u);
+		return -1;
+	}
+	for (unsigned i = 0; i < DV_UDP_BATCH; i++) {
+		u->rx[i].buf = u->rx_arena + (size_t)i * DV_UDP_MAX;
+		u->rx_iov[i].iov_base = u->rx[i].buf;
+		u->rx_iov[i].iov_len = DV_UDP_MAX;
+		u->tx_msgs[i].msg_hdr.msg_iov = &u->tx_iov[i];
+		u->tx_msgs[i].msg_hdr.msg_iovlen = 1;
+		u->tx_msgs[i].msg_hdr.msg_name = &u->tx_to[i];
+	}
+	return 0;
+}
+
+void dv_udp_close(struct dv_udp *u)
+{
+	size_t arena = (size_t)DV_UDP_BATCH * DV_UDP_MAX;
+
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+	if (u->rx_arena)
+		munmap(u->rx_arena, arena);
+	if (u->tx_arena)
+		munmap(u->tx_arena, arena);
+	u->rx_arena = u->tx_arena = NULL;
+}
+
+int dv_udp_rebind(struct dv_udp *u, uint16_t port)
+{
+	int family;
+	uint16_t bound;
+	int fd = udp_socket(port, &family, &bound);
+
+	if (fd < 0)
+		return fd;
+	if (u->fwmark &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &u->fwmark, sizeof(u->fwmark)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	dv_udp_flush(u);
+	close(u->fd);
+	u->fd = fd;
+	u->family = family;
+	u->port = bound;
+	return 0;
+}
+
+int dv_udp_set_fwmark(struct dv_udp *u, uint32_t mark)
+{
+	if (setsockopt(u->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		return -errno;
+	u->fwmark = mark;
+	return 0;
+}
+
+void dv_udp_set_stable(struct dv_udp *u, const uint8_t *p, size_t len)
+{
+	u->stable = p;
+	u->stable_len = len;
+}
+
+/* A v4-mapped IPv6 source becomes a plain sockaddr_in, so endpoints look
+ * the same whichever socket family carried them. */
+static void unmap_v4(struct dv_udp_rx *r)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->from;
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+
+	if (s6->sin6_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	s4.sin_port = s6->sin6_port;
+	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	memset(&r->from, 0, sizeof(r->from));
+	memcpy(&r->from, &s4, sizeof(s4));
+	r->fromlen = sizeof(s4);
+}
+
+unsigned dv_udp_recv(struct dv_udp *u)
+{
+	int n;
+
+	for (unsigned i = 0; i < DV_UDP_BATCH; i++) {
+		struct msghdr *h = &u->rx_msgs[i].msg_hdr;
+
+		h->msg_name = &u->rx[i].from;
+		h->msg_namelen = sizeof(u->rx[i].from);
+		h->msg_iov = &u->rx_iov[i];
+		h->msg_iovlen = 1;
+		h->msg_control = NULL;
+		h->msg_controllen = 0;
+		h->msg_flags = 0;
+	}
+	do
+		n = recvmmsg(u->fd, u->rx_msgs, DV_UDP_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0; /* EAGAIN; ICMP errors (ECONNREFUSED) are not ours to act on */
+	for (int i = 0; i < n; i++) {
+		u->rx[i].len = u->rx_msgs[i].msg_len;
+		u->rx[i].fromlen = u->rx_msgs[i].msg_hdr.msg_namelen;
+		unmap_v4(&u->rx[i]);
+	}
+	return (unsigned)n;
+}
+
+/* Fills *dst (sized for sockaddr_in6) in the socket's family; 0 when the
+ * address cannot be reached through this socket. */
+static socklen_t to_sock_addr(const struct dv_udp *u, const struct sockaddr *to,
+			      socklen_t tolen, struct sockaddr_in6 *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (to->sa_family == AF_INET && tolen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)to;
+
+		if (u->family == AF_INET) {
+			memcpy(dst, s4, sizeof(*s4));
+			return sizeof(*s4);
+		}
+		dst->sin6_family = AF_INET6;
+		dst->sin6_port = s4->sin_port;
+		dst->sin6_addr.s6_addr[10] = 0xff;
+		dst->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&dst->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		return sizeof(*dst);
+	}
+	if (to->sa_family == AF_INET6 && tolen >= sizeof(struct sockaddr_in6) &&
+	    u->family == AF_INET6) {
+		memcpy(dst, to, sizeof(*dst));
+		return sizeof(*dst);
+	}
+	return 0;
+}
+
+static void log_drop(struct dv_udp *u, int e, uint64_t n)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	u->tx_dropped += n;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* Drops follow from outside conditions (unreachable peers, a full
+	 * buffer): log at most one line a second. */
+	if (u->last_err_log_ns && now - u->last_err_log_ns < 1000000000u)
+		return;
+	u->last_err_log_ns = now;
+	dv_log(LOG_WARNING, "udp: send: %s (%llu datagrams dropped so far)",
+	       e ? strerror(e) : "address family not reachable on this socket",
+	       (unsigned long long)u->tx_dropped);
+}
+
+void dv_udp_queue(struct dv_udp *u, const struct sockaddr *to,
+		  socklen_t tolen, const uint8_t *buf, size_t len)
+{
+	unsigned i;
+	socklen_t sl;
+
+	if (len > DV_UDP_MAX) {
+		log_drop(u, EMSGSIZE, 1);
+		return;
+	}
+	if (u->n_tx == DV_UDP_BATCH)
+		dv_udp_flush(u);
+	i = u->n_tx;
+	sl = to_sock_addr(u, to, tolen, &u->tx_to[i]);
+	if (!sl) {
+		log_drop(u, 0, 1);
+		return;
+	}
+	u->tx_msgs[i].msg_hdr.msg_namelen = sl;
+	if ((uintptr_t)buf >= (uintptr_t)u->stable &&
+	    (uintptr_t)buf + len <= (uintptr_t)u->stable + u->stable_len) {
+		u->tx_iov[i].iov_base = (void *)buf;
+	} else {
+		u->tx_iov[i].iov_base = u->tx_arena + (size_t)i * DV_UDP_MAX;
+		memcpy(u->tx_iov[i].iov_base, buf, len);
+	}
+	u->tx_iov[i].iov_len = len;
+	u->n_tx++;
+}
+
+void dv_udp_flush(struct dv_udp *u)
+{
+	unsigned i = 0;
+	int waited = 0;
+
+	while (i < u->n_tx) {
+		int r = sendmmsg(u->fd, &u->tx_msgs[i], u->n_tx - i, MSG_DONTWAIT);
+		int e = errno;
+
+		if (r > 0) {
+			i += (unsigned)r;
+			continue;
+		}
+		if (e == EINTR)
+			continue;
+		if (e == EAGAIN || e == EWOULDBLOCK) {
+			/* The send buffer is full: a short stall is gentler
+			 * on the tunnelled flows than a burst of drops. */
+			struct pollfd p = { .fd = u->fd, .events = POLLOUT };
+
+			if (!waited++ && poll(&p, 1, UDP_SEND_WAIT_MS) > 0)
+				continue;
+			log_drop(u, e, u->n_tx - i);
+			break;
+		}
+		/* This datagram failed (no route, message too long, ICMP
+		 * error reported late): drop it and send the rest. */
+		log_drop(u, e, 1);
+		i++;
+	}
+	u->n_tx = 0;
+}

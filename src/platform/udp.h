@@ -1,0 +1,82 @@
+/* The UDP socket: one dual-stack IPv6 socket (IPv4 peers appear as
+ * v4-mapped addresses on the wire and as plain sockaddr_in to the device),
+ * batched both ways: recvmmsg fills DV_UDP_BATCH preallocated buffers per
+ * call, and datagrams the device sends are queued and flushed with
+ * sendmmsg after each batch of input (../shared/DATAPATH.md). Nothing is
+ * allocated per packet. */
+#ifndef DV_PLATFORM_UDP_H
+#define DV_PLATFORM_UDP_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define DV_UDP_BATCH 64
+/* Largest UDP payload; pqonly handshakes (4657 bytes) and transport data
+ * of any MTU fit. */
+#define DV_UDP_MAX 65536
+
+struct dv_udp_rx {
+	uint8_t *buf;
+	size_t len;
+	struct sockaddr_storage from; /* AF_INET for IPv4 peers */
+	socklen_t fromlen;
+};
+
+struct dv_udp {
+	int fd;
+	int family;    /* AF_INET6 (dual-stack), or AF_INET without IPv6 */
+	uint16_t port; /* bound port, host order */
+	uint32_t fwmark;
+
+	/* Receive side: rx[i] valid for i < the count dv_udp_recv returned,
+	 * until the next dv_udp_recv. */
+	struct dv_udp_rx rx[DV_UDP_BATCH];
+	struct mmsghdr rx_msgs[DV_UDP_BATCH];
+	struct iovec rx_iov[DV_UDP_BATCH];
+	uint8_t *rx_arena;
+
+	/* Send queue. A datagram whose bytes lie in a stable region (see
+	 * dv_udp_set_stable) is sent from where it is; any other is copied
+	 * into its slot of tx_arena. */
+	struct mmsghdr tx_msgs[DV_UDP_BATCH];
+	struct iovec tx_iov[DV_UDP_BATCH];
+	struct sockaddr_in6 tx_to[DV_UDP_BATCH];
+	uint8_t *tx_arena;
+	unsigned n_tx;
+	const uint8_t *stable;
+	size_t stable_len;
+
+	uint64_t tx_dropped; /* datagrams the kernel refused (buffer full, no route) */
+	uint64_t last_err_log_ns;
+};
+
+/* Opens and binds the socket on port (0: the kernel picks one; u->port
+ * tells which). Returns 0, or -1 with a message in err. */
+int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen);
+void dv_udp_close(struct dv_udp *u);
+
+/* Binds a new socket on port and, on success, swaps it in for the old one
+ * (whose fd is closed: the caller re-registers u->fd with its loop). On
+ * failure returns a negative errno and keeps the old socket. */
+int dv_udp_rebind(struct dv_udp *u, uint16_t port);
+/* SO_MARK on the socket (needs CAP_NET_ADMIN); 0 or a negative errno. */
+int dv_udp_set_fwmark(struct dv_udp *u, uint32_t mark);
+
+/* Datagrams whose bytes lie in [p, p + len) stay valid until the next
+ * dv_udp_flush, so they are queued without a copy. */
+void dv_udp_set_stable(struct dv_udp *u, const uint8_t *p, size_t len);
+
+/* Receives up to DV_UDP_BATCH datagrams into u->rx; returns how many (0
+ * when none is waiting). */
+unsigned dv_udp_recv(struct dv_udp *u);
+
+/* Queues one datagram; flushes first when the queue is full. */
+void dv_udp_queue(struct dv_udp *u, const struct sockaddr *to,
+		  socklen_t tolen, const uint8_t *buf, size_t len);
+/* Sends everything queued (sendmmsg); datagrams the kernel refuses are
+ * counted in tx_dropped and the error logged, rate-limited. */
+void dv_udp_flush(struct dv_udp *u);
+
+#endif
