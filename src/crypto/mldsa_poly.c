@@ -1,0 +1,129 @@
+/* Coefficient-wise polynomial operations of ML-DSA: additions, Montgomery
+ * products, reductions, norm checks and the rounding functions of FIPS 204,
+ * Section 7.4 (Algorithms 35, 36, 40). Everything that can touch secret
+ * data is branch-free and index-free; use_hint only sees public data. */
+#include "crypto/mldsa_poly.h"
+
+void mldsa_poly_add(struct mldsa_poly *r, const struct mldsa_poly *a,
+		    const struct mldsa_poly *b)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		r->c[i] = a->c[i] + b->c[i];
+}
+
+void mldsa_poly_sub(struct mldsa_poly *r, const struct mldsa_poly *a,
+		    const struct mldsa_poly *b)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		r->c[i] = a->c[i] - b->c[i];
+}
+
+/* Multiplies by 2^d (t1 * 2^d in Algorithm 8, line 9). */
+void mldsa_poly_shiftl(struct mldsa_poly *p)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		p->c[i] = (int32_t)((uint32_t)p->c[i] << MLDSA_D);
+}
+
+void mldsa_poly_reduce(struct mldsa_poly *p)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		p->c[i] = mldsa_reduce32(p->c[i]);
+}
+
+static int32_t mldsa_caddq(int32_t a)
+{
+	return a + ((a >> 31) & MLDSA_Q);
+}
+
+void mldsa_poly_freeze(struct mldsa_poly *p)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		p->c[i] = mldsa_caddq(mldsa_reduce32(p->c[i]));
+}
+
+/* The "mod +-" representative of FIPS 204, Section 2.3. */
+void mldsa_poly_center(struct mldsa_poly *p)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		int32_t a = mldsa_caddq(mldsa_reduce32(p->c[i]));
+
+		a -= ((((MLDSA_Q - 1) / 2) - a) >> 31) & MLDSA_Q;
+		p->c[i] = a;
+	}
+}
+
+void mldsa_poly_pointwise(struct mldsa_poly *r, const struct mldsa_poly *a,
+			  const struct mldsa_poly *b)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		r->c[i] = mldsa_mont_reduce((int64_t)a->c[i] * b->c[i]);
+}
+
+void mldsa_poly_pointwise_acc(struct mldsa_poly *r, const struct mldsa_poly *a,
+			      const struct mldsa_poly *b)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		r->c[i] += mldsa_mont_reduce((int64_t)a->c[i] * b->c[i]);
+}
+
+uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound)
+{
+	uint32_t bad = 0;
+
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		int32_t m = p->c[i] >> 31;
+		int32_t abs = (p->c[i] ^ m) - m;
+
+		bad |= (uint32_t)(bound - 1 - abs) >> 31;
+	}
+	return bad;
+}
+
+/* Algorithm 35: a = a1 * 2^d + a0 with a0 in (-2^(d-1), 2^(d-1)]. */
+void mldsa_poly_power2round(struct mldsa_poly *a1, struct mldsa_poly *a0,
+			    const struct mldsa_poly *a)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		int32_t hi = (a->c[i] + (1 << (MLDSA_D - 1)) - 1) >> MLDSA_D;
+
+		a0->c[i] = a->c[i] - (hi << MLDSA_D);
+		a1->c[i] = hi;
+	}
+}
+
+/* Algorithm 36 for 2 * gamma2 = 523776 and a in [0, q): a = a1 * 2gamma2 + a0
+ * with a0 in (-gamma2, gamma2], except that the top value a1 = 16 (where
+ * a - a0 = q - 1) becomes a1 = 0, a0 - 1. The division is an exact
+ * multiply-and-shift: floor(x / 523776) = (x * 8396809) >> 42 for every
+ * x < q + gamma2 (checked exhaustively by test_mldsa). */
+int32_t mldsa_decompose(int32_t *a0, int32_t a)
+{
+	uint64_t x = (uint64_t)(uint32_t)(a + MLDSA_GAMMA2 - 1);
+	int32_t a1 = (int32_t)((x * 8396809u) >> 42);
+	int32_t r0 = a - a1 * 2 * MLDSA_GAMMA2;
+	int32_t top = (15 - a1) >> 31; /* -1 when a1 == 16 */
+
+	*a0 = r0 + top;
+	return a1 & 15;
+}
+
+void mldsa_poly_decompose(struct mldsa_poly *a1, struct mldsa_poly *a0,
+			  const struct mldsa_poly *a)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		a1->c[i] = mldsa_decompose(&a0->c[i], a->c[i]);
+}
+
+/* Algorithm 40 with m = (q - 1) / (2 gamma2) = 16, on a in [0, q). */
+void mldsa_poly_use_hint(struct mldsa_poly *r, const struct mldsa_poly *a,
+			 const struct mldsa_poly *h)
+{
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		int32_t a0, a1 = mldsa_decompose(&a0, a->c[i]);
+
+		if (h->c[i])
+			a1 = (a0 > 0 ? a1 + 1 : a1 - 1) & 15;
+		r->c[i] = a1;
+	}
+}

@@ -1,0 +1,111 @@
+/* ML-DSA-65 internals shared by the mldsa_*.c files: parameters, the
+ * polynomial types, arithmetic (mldsa_ntt.c, mldsa_poly.c), sampling
+ * (mldsa_sample.c) and encodings (mldsa_pack.c). Not a public API. */
+#ifndef DV_CRYPTO_MLDSA_POLY_H
+#define DV_CRYPTO_MLDSA_POLY_H
+
+#include <stdint.h>
+
+/* FIPS 204, Table 1 (ML-DSA-65) and Section 2.5. */
+#define MLDSA_N 256
+#define MLDSA_Q 8380417
+#define MLDSA_D 13
+#define MLDSA_K 6
+#define MLDSA_L 5
+#define MLDSA_ETA 4
+#define MLDSA_TAU 49
+#define MLDSA_BETA (MLDSA_TAU * MLDSA_ETA)
+#define MLDSA_GAMMA1 (1 << 19)
+#define MLDSA_GAMMA2 ((MLDSA_Q - 1) / 32)
+#define MLDSA_OMEGA 55
+#define MLDSA_CTILDE_LEN 48 /* lambda / 4 */
+#define MLDSA_TR_LEN 64
+
+/* Encoded sizes in bytes (FIPS 204, Section 7.2). */
+#define MLDSA_T1_POLY_LEN 320   /* 10 bits per coefficient */
+#define MLDSA_T0_POLY_LEN 416   /* 13 bits */
+#define MLDSA_ETA_POLY_LEN 128  /* 4 bits */
+#define MLDSA_Z_POLY_LEN 640    /* 20 bits */
+#define MLDSA_W1_POLY_LEN 128   /* 4 bits */
+#define MLDSA_W1_LEN (MLDSA_K * MLDSA_W1_POLY_LEN)
+#define MLDSA_MASK_BYTES MLDSA_Z_POLY_LEN
+
+struct mldsa_poly {
+	int32_t c[MLDSA_N];
+};
+
+struct mldsa_polyvecl {
+	struct mldsa_poly v[MLDSA_L];
+};
+
+struct mldsa_polyveck {
+	struct mldsa_poly v[MLDSA_K];
+};
+
+/* The matrix A, kept in the NTT domain (A-hat). */
+struct mldsa_matrix {
+	struct mldsa_polyvecl row[MLDSA_K];
+};
+
+/* mldsa_ntt.c: arithmetic mod q with Montgomery factor 2^32. */
+int32_t mldsa_mont_reduce(int64_t a);
+int32_t mldsa_reduce32(int32_t a);
+void mldsa_ntt(struct mldsa_poly *p);
+void mldsa_invntt_tomont(struct mldsa_poly *p);
+
+/* mldsa_poly.c: coefficient-wise operations, all constant time. */
+void mldsa_poly_add(struct mldsa_poly *r, const struct mldsa_poly *a,
+		    const struct mldsa_poly *b);
+void mldsa_poly_sub(struct mldsa_poly *r, const struct mldsa_poly *a,
+		    const struct mldsa_poly *b);
+void mldsa_poly_shiftl(struct mldsa_poly *p);
+void mldsa_poly_reduce(struct mldsa_poly *p);
+/* Maps every coefficient to its representative in [0, q). */
+void mldsa_poly_freeze(struct mldsa_poly *p);
+/* Maps every coefficient to its representative in [-(q-1)/2, (q-1)/2]. */
+void mldsa_poly_center(struct mldsa_poly *p);
+void mldsa_poly_pointwise(struct mldsa_poly *r, const struct mldsa_poly *a,
+			  const struct mldsa_poly *b);
+void mldsa_poly_pointwise_acc(struct mldsa_poly *r, const struct mldsa_poly *a,
+			      const struct mldsa_poly *b);
+/* 1 when some centered coefficient has |c| >= bound, else 0; no early exit. */
+uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound);
+/* FIPS 204, Algorithm 35: input in [0, q); t1 in a1, t0 (centered) in a0. */
+void mldsa_poly_power2round(struct mldsa_poly *a1, struct mldsa_poly *a0,
+			    const struct mldsa_poly *a);
+/* FIPS 204, Algorithm 36 on coefficients in [0, q). */
+int32_t mldsa_decompose(int32_t *a0, int32_t a);
+void mldsa_poly_decompose(struct mldsa_poly *a1, struct mldsa_poly *a0,
+			  const struct mldsa_poly *a);
+/* FIPS 204, Algorithm 40 (public data). */
+void mldsa_poly_use_hint(struct mldsa_poly *r, const struct mldsa_poly *a,
+			 const struct mldsa_poly *h);
+
+/* mldsa_sample.c: FIPS 204, Section 7.3. */
+/* Entry (r, s) of A-hat alone, for callers that need A only once. */
+void mldsa_expand_a_entry(struct mldsa_poly *a, const uint8_t rho[32], unsigned r,
+			  unsigned s);
+void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32]);
+void mldsa_expand_s(struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
+		    const uint8_t rhoprime[64]);
+void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa);
+void mldsa_sample_in_ball(struct mldsa_poly *c, const uint8_t ctilde[MLDSA_CTILDE_LEN]);
+
+/* mldsa_pack.c: FIPS 204, Section 7.2 (Algorithms 22-28). */
+void mldsa_pk_encode(uint8_t *pk, const uint8_t rho[32], const struct mldsa_polyveck *t1);
+void mldsa_pk_decode(uint8_t rho[32], struct mldsa_polyveck *t1, const uint8_t *pk);
+void mldsa_sk_encode(uint8_t *sk, const uint8_t rho[32], const uint8_t key[32],
+		     const uint8_t tr[MLDSA_TR_LEN], const struct mldsa_polyvecl *s1,
+		     const struct mldsa_polyveck *s2, const struct mldsa_polyveck *t0);
+void mldsa_sk_decode(uint8_t rho[32], uint8_t key[32], uint8_t tr[MLDSA_TR_LEN],
+		     struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
+		     struct mldsa_polyveck *t0, const uint8_t *sk);
+/* sig = ctilde || BitPack(z) || HintBitPack(h); z centered, h in {0, 1}. */
+void mldsa_sig_encode(uint8_t *sig, const uint8_t ctilde[MLDSA_CTILDE_LEN],
+		      const struct mldsa_polyvecl *z, const struct mldsa_polyveck *h);
+/* -1 when the hint encoding is malformed (Algorithm 21 returns bottom). */
+int mldsa_sig_decode(uint8_t ctilde[MLDSA_CTILDE_LEN], struct mldsa_polyvecl *z,
+		     struct mldsa_polyveck *h, const uint8_t *sig);
+void mldsa_w1_encode(uint8_t out[MLDSA_W1_LEN], const struct mldsa_polyveck *w1);
+
+#endif
