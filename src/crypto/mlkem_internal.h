@@ -1,0 +1,114 @@
+/* ML-KEM-768 internals shared by the mlkem*.c files: parameters (FIPS 203,
+ * section 8, Table 2), the polynomial types, modular reduction and the
+ * per-concern entry points (NTT, encodings, sampling, K-PKE). */
+#ifndef DV_CRYPTO_MLKEM_INTERNAL_H
+#define DV_CRYPTO_MLKEM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "crypto/mlkem.h"
+
+#define MLKEM_N 256
+#define MLKEM_Q 3329
+#define MLKEM_K 3
+#define MLKEM_ETA 2 /* eta1 = eta2 = 2 for ML-KEM-768 */
+#define MLKEM_DU 10
+#define MLKEM_DV 4
+#define MLKEM_SYMBYTES 32
+
+#define MLKEM_POLYBYTES 384                          /* ByteEncode_12 */
+#define MLKEM_POLYVECBYTES (MLKEM_K * MLKEM_POLYBYTES) /* 1152 */
+#define MLKEM_C1BYTES (MLKEM_K * 32 * MLKEM_DU)      /* 960 */
+#define MLKEM_C2BYTES (32 * MLKEM_DV)                /* 128 */
+
+/* dk = dk_PKE || ek || H(ek) || z (FIPS 203, Algorithm 16, line 3). */
+#define MLKEM_SK_EK_OFF MLKEM_POLYVECBYTES
+#define MLKEM_SK_H_OFF (MLKEM_SK_EK_OFF + MLKEM768_PK_LEN)
+#define MLKEM_SK_Z_OFF (MLKEM_SK_H_OFF + MLKEM_SYMBYTES)
+
+_Static_assert(MLKEM768_PK_LEN == MLKEM_POLYVECBYTES + MLKEM_SYMBYTES, "ek size");
+_Static_assert(MLKEM768_SK_LEN == MLKEM_SK_Z_OFF + MLKEM_SYMBYTES, "dk size");
+_Static_assert(MLKEM768_CT_LEN == MLKEM_C1BYTES + MLKEM_C2BYTES, "c size");
+
+/* Coefficients are signed 16-bit representatives of Z_q; each function
+ * states the range it accepts and returns. */
+struct mlkem_poly {
+	int16_t c[MLKEM_N];
+};
+
+struct mlkem_polyvec {
+	struct mlkem_poly p[MLKEM_K];
+};
+
+#define MLKEM_QINV 62209u /* q^-1 mod 2^16 */
+
+/* a * 2^-16 mod q for |a| < q * 2^15, result in (-q, q). */
+static inline int16_t mlkem_montgomery_reduce(int32_t a)
+{
+	int16_t t = (int16_t)((uint32_t)a * MLKEM_QINV);
+
+	return (int16_t)((a - (int32_t)t * MLKEM_Q) >> 16);
+}
+
+/* a mod q in [-(q-1)/2, (q-1)/2] for any int16 a: 20159 = round(2^26 / q). */
+static inline int16_t mlkem_barrett_reduce(int16_t a)
+{
+	int16_t t = (int16_t)(((int32_t)20159 * a + (1 << 25)) >> 26);
+
+	return (int16_t)(a - t * MLKEM_Q);
+}
+
+/* a * b * 2^-16 mod q. */
+static inline int16_t mlkem_fqmul(int16_t a, int16_t b)
+{
+	return mlkem_montgomery_reduce((int32_t)a * b);
+}
+
+/* mlkem_ntt.c: FIPS 203 Algorithms 9-12 with Montgomery arithmetic. */
+extern const int16_t mlkem_zetas[128];
+/* |coefficients| <= q in, |.| <= (q-1)/2 out, bit-reversed NTT domain. */
+void mlkem_ntt(struct mlkem_poly *p);
+/* |coefficients| < q in (< 2q tolerated); out: NTT^-1(p) * 2^16, |.| < q. */
+void mlkem_invntt_tomont(struct mlkem_poly *p);
+/* r = sum_i a_i o b_i * 2^-16 (MultiplyNTTs), |r| < q; one side must be
+ * below 4096 in magnitude, the other at most (q-1)/2. */
+void mlkem_polyvec_basemul_acc(struct mlkem_poly *r, const struct mlkem_polyvec *a,
+			       const struct mlkem_polyvec *b);
+
+/* mlkem_poly.c: arithmetic and the encodings of FIPS 203 section 4.2.1. */
+void mlkem_poly_reduce(struct mlkem_poly *p);
+void mlkem_poly_tomont(struct mlkem_poly *p);
+void mlkem_poly_add(struct mlkem_poly *r, const struct mlkem_poly *a);
+void mlkem_poly_sub(struct mlkem_poly *r, const struct mlkem_poly *a);
+/* ByteEncode_12 of a reduced poly (any |c| < q); ByteDecode_12 leaves
+ * values up to 4095 as they are: mlkem_poly_check12 tells them apart. */
+void mlkem_poly_tobytes(uint8_t r[MLKEM_POLYBYTES], const struct mlkem_poly *p);
+void mlkem_poly_frombytes(struct mlkem_poly *p, const uint8_t a[MLKEM_POLYBYTES]);
+/* 0 when every ByteDecode_12 value of a is below q, else 1; constant time. */
+unsigned mlkem_bytes_check12(const uint8_t *a, unsigned nbytes);
+/* Compress_du / Compress_dv then ByteEncode (|c| < q in), and back. */
+void mlkem_poly_compress_du(uint8_t r[32 * MLKEM_DU], const struct mlkem_poly *p);
+void mlkem_poly_decompress_du(struct mlkem_poly *p, const uint8_t a[32 * MLKEM_DU]);
+void mlkem_poly_compress_dv(uint8_t r[MLKEM_C2BYTES], const struct mlkem_poly *p);
+void mlkem_poly_decompress_dv(struct mlkem_poly *p, const uint8_t a[MLKEM_C2BYTES]);
+/* Decompress_1(ByteDecode_1(m)) and ByteEncode_1(Compress_1(p)). */
+void mlkem_poly_frommsg(struct mlkem_poly *p, const uint8_t m[MLKEM_SYMBYTES]);
+void mlkem_poly_tomsg(uint8_t m[MLKEM_SYMBYTES], const struct mlkem_poly *p);
+
+/* mlkem_sample.c: SampleNTT (Algorithm 7) and SamplePolyCBD (Algorithm 8). */
+/* a[i].p[j] = SampleNTT(rho || j || i), or rho || i || j when transposed. */
+void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
+		      int transposed);
+/* SamplePolyCBD_2(PRF_2(sigma, n)). */
+void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTES],
+			 uint8_t n);
+
+/* mlkem_indcpa.c: K-PKE (Algorithms 13-15). */
+void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECBYTES],
+			  const uint8_t d[MLKEM_SYMBYTES]);
+void mlkem_indcpa_enc(uint8_t c[MLKEM768_CT_LEN], const uint8_t ek[MLKEM768_PK_LEN],
+		      const uint8_t m[MLKEM_SYMBYTES], const uint8_t r[MLKEM_SYMBYTES]);
+void mlkem_indcpa_dec(uint8_t m[MLKEM_SYMBYTES], const uint8_t c[MLKEM768_CT_LEN],
+		      const uint8_t dk[MLKEM_POLYVECBYTES]);
+
+#endif

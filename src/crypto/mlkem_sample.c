@@ -1,0 +1,98 @@
+/* ML-KEM sampling (FIPS 203, section 4.2.2): SampleNTT, the rejection
+ * sampler that expands the public seed rho into the matrix A, and
+ * SamplePolyCBD_2, the centred binomial noise drawn from PRF_2. */
+#include "crypto/mlkem_internal.h"
+
+#include "crypto/ct.h"
+#include "crypto/keccak.h"
+
+/* 3 SHAKE128 blocks (504 bytes, 336 candidates) give the 256 coefficients
+ * in almost every case; more blocks are squeezed one at a time. */
+#define MLKEM_GEN_BLOCKS 3
+
+/* Parse 12-bit candidates from buf, keeping those below q (Algorithm 7,
+ * lines 5-13). rho is public, so branching on the candidates leaks
+ * nothing. Returns the new count of coefficients. */
+static unsigned mlkem_rej_uniform(int16_t *r, unsigned ctr, const uint8_t *buf,
+				  unsigned buflen)
+{
+	for (unsigned i = 0; ctr < MLKEM_N && i + 3 <= buflen; i += 3) {
+		uint16_t d1 = (uint16_t)((buf[i] | buf[i + 1] << 8) & 0xfff);
+		uint16_t d2 = (uint16_t)(buf[i + 1] >> 4 | buf[i + 2] << 4);
+
+		if (d1 < MLKEM_Q)
+			r[ctr++] = (int16_t)d1;
+		if (d2 < MLKEM_Q && ctr < MLKEM_N)
+			r[ctr++] = (int16_t)d2;
+	}
+	return ctr;
+}
+
+/* SampleNTT(rho || x || y) (Algorithm 7); coefficients in [0, q). */
+static void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES],
+			     uint8_t x, uint8_t y)
+{
+	uint8_t buf[MLKEM_GEN_BLOCKS * SHAKE128_RATE];
+	uint8_t seed[MLKEM_SYMBYTES + 2];
+	struct keccak_state st;
+	unsigned ctr;
+
+	for (unsigned i = 0; i < MLKEM_SYMBYTES; i++)
+		seed[i] = rho[i];
+	seed[MLKEM_SYMBYTES] = x;
+	seed[MLKEM_SYMBYTES + 1] = y;
+	shake128_init(&st);
+	keccak_absorb(&st, seed, sizeof(seed));
+	keccak_finalize(&st);
+	keccak_squeezeblocks(&st, buf, MLKEM_GEN_BLOCKS);
+	ctr = mlkem_rej_uniform(p->c, 0, buf, sizeof(buf));
+	while (ctr < MLKEM_N) {
+		keccak_squeezeblocks(&st, buf, 1);
+		ctr = mlkem_rej_uniform(p->c, ctr, buf, SHAKE128_RATE);
+	}
+}
+
+/* Algorithm 13 line 4-8 (and 14 lines 4-8): A[i][j] = SampleNTT(rho || j || i).
+ * Encryption multiplies by A^T, whose (i, j) entry is SampleNTT(rho || i || j). */
+void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
+		      int transposed)
+{
+	for (uint8_t i = 0; i < MLKEM_K; i++)
+		for (uint8_t j = 0; j < MLKEM_K; j++) {
+			if (transposed)
+				mlkem_sample_ntt(&a[i].p[j], rho, i, j);
+			else
+				mlkem_sample_ntt(&a[i].p[j], rho, j, i);
+		}
+}
+
+/* SamplePolyCBD_2 (Algorithm 8) on PRF_2(sigma, n) = SHAKE256(sigma || n,
+ * 128 bytes) (eq. 4.3): each coefficient is (b0 + b1) - (b2 + b3) over
+ * four consecutive bits. Pairs of bits are summed eight at a time in a
+ * 32-bit word; the result lies in [-2, 2]. */
+void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTES],
+			 uint8_t n)
+{
+	uint8_t buf[MLKEM_ETA * MLKEM_N / 4];
+	uint8_t seed[MLKEM_SYMBYTES + 1];
+
+	for (unsigned i = 0; i < MLKEM_SYMBYTES; i++)
+		seed[i] = sigma[i];
+	seed[MLKEM_SYMBYTES] = n;
+	shake256(buf, sizeof(buf), seed, sizeof(seed));
+
+	for (unsigned i = 0; i < MLKEM_N / 8; i++) {
+		uint32_t t = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
+			     (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+		uint32_t s = (t & 0x55555555u) + ((t >> 1) & 0x55555555u);
+
+		for (unsigned j = 0; j < 8; j++) {
+			int16_t a = (int16_t)((s >> (4 * j)) & 3);
+			int16_t b = (int16_t)((s >> (4 * j + 2)) & 3);
+
+			p->c[8 * i + j] = (int16_t)(a - b);
+		}
+	}
+	ct_wipe(buf, sizeof(buf));
+	ct_wipe(seed, sizeof(seed));
+}
