@@ -163,9 +163,10 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
  * the static key, finds the peer with lookup(arg, static_pub), checks its
  * mode, the replay and rate limit (now_ns: monotonic ns), the ML-KEM ek,
  * then in pqonly the signature. On success *peer_out is the peer, its
- * hs is CONSUMED_INITIATION and its timestamp/rate state is updated; on
- * failure no peer changes (*peer_out names the peer once it is known, for
- * counting mode mismatches and the like, else NULL). */
+ * hs is CONSUMED_INITIATION and its timestamp/rate state is updated. On
+ * failure no peer changes; *peer_out still names the peer when every AEAD
+ * verified (to count mode mismatches, replays, bad signatures per peer),
+ * else it is NULL. */
 int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 			     size_t len,
 			     struct noise_peer *(*lookup)(void *arg,

@@ -1,0 +1,783 @@
+/* Noise IKpsk2 in three modes (../shared/PROTOCOL.md; WireGuard whitepaper
+ * 5.4.2-5.4.4). The pattern, with the post-quantum tokens in brackets:
+ *
+ *   IKpsk2:
+ *     <- s
+ *     ...
+ *     -> e, [ekem], es, s, ss, {t}, [{sig}]
+ *     <- e, ee, se, [ct, kem], psk, [{sig}], {}
+ *
+ * [ekem]: the ephemeral ML-KEM-768 encapsulation key, sent in the clear and
+ * mixed into H (hybrid and pqonly). [ct, kem]: the ciphertext is mixed into
+ * H, the shared secret into C (PQNoise's MixHash/MixKey). [{sig}]: pqonly
+ * only, an ML-DSA-65 signature over H, encrypted under the key of the
+ * preceding AEAD with counter 1.
+ *
+ * Every function builds the new state in a local copy, commits it to the
+ * peer only when every step succeeded, and leaves through one `out:` label
+ * that wipes every secret on the stack. */
+#include "noise/noise.h"
+
+#include "crypto/aead.h"
+#include "crypto/classic.h"
+#include "crypto/ct.h"
+#include "crypto/mldsa.h"
+#include "crypto/mlkem.h"
+
+#include <string.h>
+
+_Static_assert(NOISE_MLDSA_PK_LEN == MLDSA65_PK_LEN, "ML-DSA-65 pk size");
+_Static_assert(NOISE_MLDSA_SK_LEN == MLDSA65_SK_LEN, "ML-DSA-65 sk size");
+_Static_assert(DV_MLDSA_SIG_LEN == MLDSA65_SIG_LEN, "ML-DSA-65 signature size");
+_Static_assert(DV_MLKEM_EK_LEN == MLKEM768_PK_LEN, "ML-KEM-768 ek size");
+_Static_assert(DV_MLKEM_CT_LEN == MLKEM768_CT_LEN, "ML-KEM-768 ct size");
+_Static_assert(NOISE_MLKEM_DK_LEN == MLKEM768_SK_LEN, "ML-KEM-768 dk size");
+
+/* What distinguishes the modes: strings, types, sizes, optional tokens. */
+struct noise_mode_info {
+	const char *construction;
+	const char *identifier;
+	uint8_t init_type, resp_type;
+	size_t init_len, resp_len;
+	bool kem; /* [ekem] and [ct, kem] */
+	bool sig; /* [{sig}] */
+};
+
+static const struct noise_mode_info noise_modes[] = {
+	[DV_MODE_CLASSIC] = {
+		"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s",
+		"WireGuard v1 zx2c4 Jason@zx2c4.com",
+		DV_MSG_INITIATION, DV_MSG_RESPONSE,
+		DV_INITIATION_LEN, DV_RESPONSE_LEN, false, false,
+	},
+	[DV_MODE_HYBRID] = {
+		"DyberVPN_IKpsk2_25519+MLKEM768_ChaChaPoly_BLAKE2s",
+		"DyberVPN v1",
+		DV_MSG_HYBRID_INITIATION, DV_MSG_HYBRID_RESPONSE,
+		DV_HYBRID_INITIATION_LEN, DV_HYBRID_RESPONSE_LEN, true, false,
+	},
+	[DV_MODE_PQONLY] = {
+		"DyberVPN_IKpsk2_25519+MLKEM768+MLDSA65_ChaChaPoly_BLAKE2s",
+		"DyberVPN v1",
+		DV_MSG_PQ_INITIATION, DV_MSG_PQ_RESPONSE,
+		DV_PQ_INITIATION_LEN, DV_PQ_RESPONSE_LEN, true, true,
+	},
+};
+
+/* ML-DSA context strings (PROTOCOL.md): ASCII, no terminating NUL. */
+static const char noise_ctx_initiation[] = "DyberVPN v1 initiation";
+static const char noise_ctx_response[] = "DyberVPN v1 response";
+
+/* Initiations accepted per peer: one per 1 s / 50 (whitepaper 6.1). */
+#define NOISE_INITIATION_INTERVAL_NS (DV_NSEC_PER_SEC / DV_INITIATIONS_PER_SECOND)
+
+static const struct noise_mode_info *noise_mode_get(enum dv_mode m)
+{
+	if ((unsigned)m >= sizeof(noise_modes) / sizeof(noise_modes[0]))
+		return NULL;
+	return &noise_modes[m];
+}
+
+const char *noise_strerror(int rc)
+{
+	switch (rc) {
+	case NOISE_OK: return "ok";
+	case NOISE_ERR_LENGTH: return "bad length or reserved bytes";
+	case NOISE_ERR_DECRYPT: return "decryption failed";
+	case NOISE_ERR_UNKNOWN_PEER: return "unknown peer";
+	case NOISE_ERR_MODE: return "mode mismatch";
+	case NOISE_ERR_REPLAY: return "replayed initiation";
+	case NOISE_ERR_RATELIMIT: return "initiation rate limit";
+	case NOISE_ERR_MLKEM_KEY: return "ML-KEM key fails the input check";
+	case NOISE_ERR_SIGNATURE: return "bad ML-DSA signature";
+	case NOISE_ERR_STATE: return "no matching handshake";
+	case NOISE_ERR_BUFFER: return "buffer too small";
+	case NOISE_ERR_CONFIG: return "configuration";
+	case NOISE_ERR_INTERNAL: return "internal error";
+	}
+	return "unknown error";
+}
+
+size_t noise_msg_len(uint8_t type)
+{
+	enum dv_mode m;
+
+	if (type == DV_MSG_COOKIE_REPLY)
+		return DV_COOKIE_REPLY_LEN;
+	if (noise_type_mode(type, &m))
+		return 0;
+	return type == noise_modes[m].init_type ? noise_modes[m].init_len
+						: noise_modes[m].resp_len;
+}
+
+uint8_t noise_initiation_type(enum dv_mode m)
+{
+	const struct noise_mode_info *mi = noise_mode_get(m);
+
+	return mi ? mi->init_type : 0;
+}
+
+uint8_t noise_response_type(enum dv_mode m)
+{
+	const struct noise_mode_info *mi = noise_mode_get(m);
+
+	return mi ? mi->resp_type : 0;
+}
+
+int noise_type_mode(uint8_t type, enum dv_mode *m)
+{
+	for (unsigned i = 0; i < sizeof(noise_modes) / sizeof(noise_modes[0]); i++) {
+		if (type == noise_modes[i].init_type || type == noise_modes[i].resp_type) {
+			*m = (enum dv_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void noise_rng_fill(const struct noise_rng *rng, uint8_t *out, size_t len)
+{
+	if (rng && rng->fill)
+		rng->fill(rng->arg, out, len);
+	else
+		dv_random(out, len);
+}
+
+/* C = HASH(CONSTRUCTION); H = HASH(C || IDENTIFIER); H = HASH(H || Sr_pub). */
+static void noise_hs_start(uint8_t ck[DV_HASH_LEN], uint8_t h[DV_HASH_LEN],
+			   const struct noise_mode_info *mi,
+			   const uint8_t responder_pub[DV_KEY_LEN])
+{
+	dv_hash2(ck, (const uint8_t *)mi->construction, strlen(mi->construction),
+		 NULL, 0);
+	dv_hash2(h, ck, DV_HASH_LEN, (const uint8_t *)mi->identifier,
+		 strlen(mi->identifier));
+	dv_hash2(h, h, DV_HASH_LEN, responder_pub, DV_KEY_LEN);
+}
+
+/* MixHash: H = HASH(H || in). */
+static void noise_mix_hash(uint8_t h[DV_HASH_LEN], const uint8_t *in, size_t len)
+{
+	dv_hash2(h, h, DV_HASH_LEN, in, len);
+}
+
+/* MixKey: C = KDF1(C, in). */
+static void noise_mix_key(uint8_t ck[DV_HASH_LEN], const uint8_t *in, size_t len)
+{
+	dv_kdf(ck, NULL, NULL, ck, in, len);
+}
+
+/* (C, k) = KDF2(C, DH(priv, pub)), or C = KDF1(C, DH) when key is NULL.
+ * Fails when the DH is zero (a low-order point). */
+static int noise_mix_dh(uint8_t ck[DV_HASH_LEN], uint8_t key[DV_KEY_LEN],
+			const uint8_t priv[DV_KEY_LEN], const uint8_t pub[DV_KEY_LEN])
+{
+	uint8_t dh[DV_KEY_LEN];
+
+	if (dv_x25519(dh, priv, pub))
+		return -1;
+	dv_kdf(ck, key, NULL, ck, dh, sizeof(dh));
+	ct_wipe(dh, sizeof(dh));
+	return 0;
+}
+
+/* dst = AEAD(key, counter, src, H); H = HASH(H || dst). */
+static int noise_encrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
+				  const uint8_t key[DV_KEY_LEN], uint64_t counter,
+				  uint8_t h[DV_HASH_LEN])
+{
+	if (dv_aead_seal(dst, src, len, h, DV_HASH_LEN, counter, key))
+		return -1;
+	noise_mix_hash(h, dst, len + DV_TAG_LEN);
+	return 0;
+}
+
+/* dst = AEAD-open(key, counter, src, H); H = HASH(H || src). len is the
+ * ciphertext length (tag included); dst receives len - 16 bytes. */
+static int noise_decrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
+				  const uint8_t key[DV_KEY_LEN], uint64_t counter,
+				  uint8_t h[DV_HASH_LEN])
+{
+	if (dv_aead_open(dst, src, len, h, DV_HASH_LEN, counter, key))
+		return -1;
+	noise_mix_hash(h, src, len);
+	return 0;
+}
+
+int noise_local_init(struct noise_local *l, const uint8_t priv[DV_KEY_LEN])
+{
+	memset(l, 0, sizeof(*l));
+	memcpy(l->priv, priv, DV_KEY_LEN);
+	if (dv_x25519_base(l->pub, l->priv)) {
+		noise_local_clear(l);
+		return NOISE_ERR_CONFIG;
+	}
+	return NOISE_OK;
+}
+
+int noise_local_set_mldsa_seed(struct noise_local *l, const uint8_t xi[32])
+{
+	if (mldsa65_keypair_from_seed(l->mldsa_pk, l->mldsa_sk, xi)) {
+		l->has_mldsa = l->has_mldsa_pk = false;
+		return NOISE_ERR_CONFIG;
+	}
+	l->has_mldsa = l->has_mldsa_pk = true;
+	return NOISE_OK;
+}
+
+int noise_local_set_mldsa_sk(struct noise_local *l,
+			     const uint8_t sk[NOISE_MLDSA_SK_LEN])
+{
+	l->has_mldsa = l->has_mldsa_pk = false;
+	memset(l->mldsa_pk, 0, sizeof(l->mldsa_pk));
+	if (mldsa65_check_sk(sk))
+		return NOISE_ERR_CONFIG;
+	memcpy(l->mldsa_sk, sk, NOISE_MLDSA_SK_LEN);
+	l->has_mldsa = true;
+	return NOISE_OK;
+}
+
+void noise_local_clear(struct noise_local *l)
+{
+	ct_wipe(l, sizeof(*l));
+}
+
+int noise_peer_init(struct noise_peer *p, const struct noise_local *l,
+		    enum dv_mode mode, const uint8_t remote_pub[DV_KEY_LEN],
+		    const uint8_t psk[DV_KEY_LEN])
+{
+	void *user = p->user;
+
+	noise_peer_clear(p);
+	p->user = user;
+	if (!noise_mode_get(mode))
+		return NOISE_ERR_CONFIG;
+	p->mode = mode;
+	memcpy(p->remote_static, remote_pub, DV_KEY_LEN);
+	if (psk)
+		memcpy(p->psk, psk, DV_KEY_LEN);
+	/* The static-static DH never changes: compute it once (whitepaper
+	 * 5.4.2 uses it in every initiation). Zero means a low-order key. */
+	if (dv_x25519(p->static_static, l->priv, remote_pub))
+		return NOISE_ERR_CONFIG;
+	return NOISE_OK;
+}
+
+void noise_peer_set_mldsa_pk(struct noise_peer *p,
+			     const uint8_t pk[NOISE_MLDSA_PK_LEN])
+{
+	memcpy(p->mldsa_pk, pk, NOISE_MLDSA_PK_LEN);
+	p->has_mldsa_pk = true;
+}
+
+void noise_handshake_clear(struct noise_handshake *hs)
+{
+	ct_wipe(hs, sizeof(*hs));
+}
+
+void noise_peer_clear(struct noise_peer *p)
+{
+	ct_wipe(p, sizeof(*p));
+}
+
+/* The message both sides sign in pqonly mode is the 32-byte H. */
+static int noise_sign(uint8_t sig[DV_MLDSA_SIG_LEN], const uint8_t h[DV_HASH_LEN],
+		      const char *ctx, const struct noise_local *l,
+		      const struct noise_rng *rng)
+{
+	uint8_t rnd[MLDSA65_RND_LEN];
+	int ret;
+
+	/* Hedged signing (FIPS 204, 3.4): fresh rnd for every signature. */
+	noise_rng_fill(rng, rnd, sizeof(rnd));
+	ret = mldsa65_sign(sig, h, DV_HASH_LEN, (const uint8_t *)ctx, strlen(ctx),
+			   l->mldsa_sk, rnd);
+	ct_wipe(rnd, sizeof(rnd));
+	return ret;
+}
+
+int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
+			    uint32_t local_index,
+			    const uint8_t tai64n[DV_TAI64N_LEN],
+			    const struct noise_rng *rng, uint8_t *out,
+			    size_t *outlen)
+{
+	const struct noise_mode_info *mi = noise_mode_get(p->mode);
+	struct noise_handshake hs;
+	uint8_t key[DV_KEY_LEN], coins[64], sig[DV_MLDSA_SIG_LEN];
+	int ret;
+
+	memset(&hs, 0, sizeof(hs));
+	if (!mi || (mi->sig && !l->has_mldsa)) {
+		ret = NOISE_ERR_CONFIG;
+		goto out;
+	}
+	if (*outlen < mi->init_len) {
+		ret = NOISE_ERR_BUFFER;
+		goto out;
+	}
+	memset(out, 0, mi->init_len);
+	out[DV_OFF_TYPE] = mi->init_type;
+	dv_le32_put(out + DV_OFF_SENDER, local_index);
+	noise_hs_start(hs.ck, hs.h, mi, p->remote_static);
+
+	/* e */
+	noise_rng_fill(rng, hs.e_priv, DV_KEY_LEN);
+	ret = NOISE_ERR_INTERNAL;
+	if (dv_x25519_base(out + DV_INIT_OFF_EPHEMERAL, hs.e_priv))
+		goto out;
+	noise_mix_key(hs.ck, out + DV_INIT_OFF_EPHEMERAL, DV_KEY_LEN);
+	noise_mix_hash(hs.h, out + DV_INIT_OFF_EPHEMERAL, DV_KEY_LEN);
+
+	/* [ekem]: KeyGen draws d then z (FIPS 203, Algorithm 19). */
+	if (mi->kem) {
+		noise_rng_fill(rng, coins, sizeof(coins));
+		if (mlkem768_keypair_derand(out + DV_INIT_OFF_PQ_EK, hs.mlkem_dk, coins))
+			goto out;
+		noise_mix_hash(hs.h, out + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
+	}
+
+	/* es */
+	ret = NOISE_ERR_CONFIG;
+	if (noise_mix_dh(hs.ck, key, hs.e_priv, p->remote_static))
+		goto out;
+
+	/* s */
+	ret = NOISE_ERR_INTERNAL;
+	if (noise_encrypt_and_hash(out + DV_INIT_OFF_STATIC(mi->kem), l->pub,
+				   DV_KEY_LEN, key, 0, hs.h))
+		goto out;
+
+	/* ss: the precomputed DH(Si, Sr) */
+	dv_kdf(hs.ck, key, NULL, hs.ck, p->static_static, DV_KEY_LEN);
+
+	/* {t} */
+	if (noise_encrypt_and_hash(out + DV_INIT_OFF_TIMESTAMP(mi->kem), tai64n,
+				   DV_TAI64N_LEN, key, 0, hs.h))
+		goto out;
+
+	/* [{sig}]: ML-DSA over H, context "DyberVPN v1 initiation" */
+	if (mi->sig) {
+		if (noise_sign(sig, hs.h, noise_ctx_initiation, l, rng) ||
+		    noise_encrypt_and_hash(out + DV_INIT_OFF_SIG, sig,
+					   DV_MLDSA_SIG_LEN, key, 1, hs.h))
+			goto out;
+	}
+
+	hs.state = NOISE_HS_CREATED_INITIATION;
+	hs.mode = p->mode;
+	hs.local_index = local_index;
+	memcpy(&p->hs, &hs, sizeof(hs));
+	*outlen = mi->init_len;
+	ret = NOISE_OK;
+out:
+	if (ret && mi && *outlen >= mi->init_len)
+		ct_wipe(out, mi->init_len);
+	ct_wipe(&hs, sizeof(hs));
+	ct_wipe(key, sizeof(key));
+	ct_wipe(coins, sizeof(coins));
+	ct_wipe(sig, sizeof(sig));
+	return ret;
+}
+
+int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
+			     size_t len,
+			     struct noise_peer *(*lookup)(void *arg,
+							  const uint8_t pub[DV_KEY_LEN]),
+			     void *arg, uint64_t now_ns,
+			     struct noise_peer **peer_out)
+{
+	const struct noise_mode_info *mi;
+	struct noise_handshake hs;
+	struct noise_peer *p;
+	uint8_t key[DV_KEY_LEN], spub[DV_KEY_LEN], ts[DV_TAI64N_LEN];
+	uint8_t sig[DV_MLDSA_SIG_LEN], h_signed[DV_HASH_LEN];
+	enum dv_mode m;
+	int ret;
+
+	*peer_out = NULL;
+	memset(&hs, 0, sizeof(hs));
+
+	/* 1. length and reserved bytes */
+	ret = NOISE_ERR_LENGTH;
+	if (noise_type_mode(dv_msg_type(msg, len), &m))
+		goto out;
+	mi = &noise_modes[m];
+	if (msg[DV_OFF_TYPE] != mi->init_type || len != mi->init_len)
+		goto out;
+
+	/* 3. the DHs and AEADs, under the transcript of the message's mode */
+	noise_hs_start(hs.ck, hs.h, mi, l->pub);
+
+	/* e */
+	memcpy(hs.remote_e, msg + DV_INIT_OFF_EPHEMERAL, DV_KEY_LEN);
+	noise_mix_key(hs.ck, hs.remote_e, DV_KEY_LEN);
+	noise_mix_hash(hs.h, hs.remote_e, DV_KEY_LEN);
+
+	/* [ekem]: hashed now, checked (step 6) once the sender is known */
+	if (mi->kem) {
+		memcpy(hs.mlkem_ek, msg + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
+		noise_mix_hash(hs.h, hs.mlkem_ek, DV_MLKEM_EK_LEN);
+	}
+
+	/* es */
+	ret = NOISE_ERR_DECRYPT;
+	if (noise_mix_dh(hs.ck, key, l->priv, hs.remote_e))
+		goto out;
+
+	/* s */
+	if (noise_decrypt_and_hash(spub, msg + DV_INIT_OFF_STATIC(mi->kem),
+				   DV_ENC_STATIC_LEN, key, 0, hs.h))
+		goto out;
+	p = lookup(arg, spub);
+	if (!p) {
+		ret = NOISE_ERR_UNKNOWN_PEER;
+		goto out;
+	}
+
+	/* ss */
+	dv_kdf(hs.ck, key, NULL, hs.ck, p->static_static, DV_KEY_LEN);
+
+	/* {t} */
+	if (noise_decrypt_and_hash(ts, msg + DV_INIT_OFF_TIMESTAMP(mi->kem),
+				   DV_ENC_TIMESTAMP_LEN, key, 0, hs.h))
+		goto out;
+
+	/* [{sig}]: decrypted now, verified last (step 7) */
+	if (mi->sig) {
+		memcpy(h_signed, hs.h, DV_HASH_LEN);
+		if (noise_decrypt_and_hash(sig, msg + DV_INIT_OFF_SIG,
+					   DV_ENC_SIG_LEN, key, 1, hs.h))
+			goto out;
+	}
+	*peer_out = p;
+
+	/* 4. no silent downgrade: the peer's mode decides */
+	ret = NOISE_ERR_MODE;
+	if (p->mode != m)
+		goto out;
+
+	/* 5. replay (TAI64N compares as big-endian bytes), then rate limit */
+	ret = NOISE_ERR_REPLAY;
+	if (memcmp(ts, p->latest_timestamp, DV_TAI64N_LEN) <= 0)
+		goto out;
+	ret = NOISE_ERR_RATELIMIT;
+	if (p->has_last_initiation &&
+	    p->last_initiation_ns + NOISE_INITIATION_INTERVAL_NS > now_ns)
+		goto out;
+
+	/* 6. FIPS 203, 7.2: every coefficient of ek below q */
+	ret = NOISE_ERR_MLKEM_KEY;
+	if (mi->kem && mlkem768_check_pk(hs.mlkem_ek))
+		goto out;
+
+	/* 7. the expensive check; Encaps follows in noise_create_response */
+	if (mi->sig) {
+		ret = NOISE_ERR_CONFIG;
+		if (!p->has_mldsa_pk)
+			goto out;
+		ret = NOISE_ERR_SIGNATURE;
+		if (mldsa65_verify(sig, h_signed, DV_HASH_LEN,
+				   (const uint8_t *)noise_ctx_initiation,
+				   strlen(noise_ctx_initiation), p->mldsa_pk))
+			goto out;
+	}
+
+	hs.state = NOISE_HS_CONSUMED_INITIATION;
+	hs.mode = m;
+	hs.remote_index = dv_le32_get(msg + DV_OFF_SENDER);
+	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(p->latest_timestamp, ts, DV_TAI64N_LEN);
+	p->last_initiation_ns = now_ns;
+	p->has_last_initiation = true;
+	ret = NOISE_OK;
+out:
+	ct_wipe(&hs, sizeof(hs));
+	ct_wipe(key, sizeof(key));
+	ct_wipe(spub, sizeof(spub));
+	ct_wipe(ts, sizeof(ts));
+	ct_wipe(sig, sizeof(sig));
+	ct_wipe(h_signed, sizeof(h_signed));
+	return ret;
+}
+
+int noise_create_response(const struct noise_local *l, struct noise_peer *p,
+			  uint32_t local_index, const struct noise_rng *rng,
+			  uint8_t *out, size_t *outlen)
+{
+	const struct noise_mode_info *mi = NULL;
+	struct noise_handshake hs;
+	uint8_t key[DV_KEY_LEN], tau[DV_HASH_LEN], m[32], ss[32];
+	uint8_t sig[DV_MLDSA_SIG_LEN];
+	uint8_t *e_out;
+	int ret;
+
+	memcpy(&hs, &p->hs, sizeof(hs));
+	ret = NOISE_ERR_STATE;
+	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
+		goto out;
+	mi = &noise_modes[hs.mode];
+	ret = NOISE_ERR_CONFIG;
+	if (mi->sig && !l->has_mldsa)
+		goto out;
+	ret = NOISE_ERR_BUFFER;
+	if (*outlen < mi->resp_len)
+		goto out;
+	memset(out, 0, mi->resp_len);
+	e_out = out + DV_RESP_OFF_EPHEMERAL;
+	out[DV_OFF_TYPE] = mi->resp_type;
+	dv_le32_put(out + DV_OFF_SENDER, local_index);
+	dv_le32_put(out + DV_RESP_OFF_RECEIVER, hs.remote_index);
+
+	/* e */
+	ret = NOISE_ERR_INTERNAL;
+	noise_rng_fill(rng, hs.e_priv, DV_KEY_LEN);
+	if (dv_x25519_base(e_out, hs.e_priv))
+		goto out;
+	noise_mix_key(hs.ck, e_out, DV_KEY_LEN);
+	noise_mix_hash(hs.h, e_out, DV_KEY_LEN);
+
+	/* ee, se */
+	ret = NOISE_ERR_DECRYPT;
+	if (noise_mix_dh(hs.ck, NULL, hs.e_priv, hs.remote_e) ||
+	    noise_mix_dh(hs.ck, NULL, hs.e_priv, p->remote_static))
+		goto out;
+
+	/* [ct, kem]: Encaps to the ek checked in noise_consume_initiation */
+	if (mi->kem) {
+		noise_rng_fill(rng, m, sizeof(m));
+		ret = NOISE_ERR_MLKEM_KEY;
+		if (mlkem768_enc_derand(out + DV_RESP_OFF_PQ_CT, ss, hs.mlkem_ek, m))
+			goto out;
+		noise_mix_hash(hs.h, out + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
+		noise_mix_key(hs.ck, ss, sizeof(ss));
+	}
+
+	/* psk: (C, tau, k) = KDF3(C, Q); H = HASH(H || tau) */
+	dv_kdf(hs.ck, tau, key, hs.ck, p->psk, DV_KEY_LEN);
+	noise_mix_hash(hs.h, tau, sizeof(tau));
+
+	/* [{sig}]: ML-DSA over H, context "DyberVPN v1 response" */
+	ret = NOISE_ERR_INTERNAL;
+	if (mi->sig) {
+		if (noise_sign(sig, hs.h, noise_ctx_response, l, rng) ||
+		    noise_encrypt_and_hash(out + DV_RESP_OFF_SIG, sig,
+					   DV_MLDSA_SIG_LEN, key, 1, hs.h))
+			goto out;
+	}
+
+	/* {} */
+	if (noise_encrypt_and_hash(out + DV_RESP_OFF_EMPTY(mi->resp_len), NULL,
+				   0, key, 0, hs.h))
+		goto out;
+
+	hs.state = NOISE_HS_CREATED_RESPONSE;
+	hs.local_index = local_index;
+	memcpy(&p->hs, &hs, sizeof(hs));
+	*outlen = mi->resp_len;
+	ret = NOISE_OK;
+out:
+	if (ret && mi && *outlen >= mi->resp_len)
+		ct_wipe(out, mi->resp_len);
+	ct_wipe(&hs, sizeof(hs));
+	ct_wipe(key, sizeof(key));
+	ct_wipe(tau, sizeof(tau));
+	ct_wipe(m, sizeof(m));
+	ct_wipe(ss, sizeof(ss));
+	ct_wipe(sig, sizeof(sig));
+	return ret;
+}
+
+int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
+			   const uint8_t *msg, size_t len)
+{
+	const struct noise_mode_info *mi;
+	struct noise_handshake hs;
+	uint8_t key[DV_KEY_LEN], tau[DV_HASH_LEN], ss[32], empty[1];
+	uint8_t sig[DV_MLDSA_SIG_LEN], h_signed[DV_HASH_LEN];
+	const uint8_t *e_in;
+	enum dv_mode m;
+	int ret;
+
+	memcpy(&hs, &p->hs, sizeof(hs));
+
+	/* 1. length and reserved bytes */
+	ret = NOISE_ERR_LENGTH;
+	if (noise_type_mode(dv_msg_type(msg, len), &m))
+		goto out;
+	mi = &noise_modes[m];
+	if (msg[DV_OFF_TYPE] != mi->resp_type || len != mi->resp_len)
+		goto out;
+
+	/* 2. our pending initiation, in this message's mode */
+	ret = NOISE_ERR_STATE;
+	if (hs.state != NOISE_HS_CREATED_INITIATION ||
+	    dv_le32_get(msg + DV_RESP_OFF_RECEIVER) != hs.local_index)
+		goto out;
+	ret = NOISE_ERR_MODE;
+	if (hs.mode != m)
+		goto out;
+
+	/* 3. e, ee, se */
+	e_in = msg + DV_RESP_OFF_EPHEMERAL;
+	memcpy(hs.remote_e, e_in, DV_KEY_LEN);
+	noise_mix_key(hs.ck, e_in, DV_KEY_LEN);
+	noise_mix_hash(hs.h, e_in, DV_KEY_LEN);
+	ret = NOISE_ERR_DECRYPT;
+	if (noise_mix_dh(hs.ck, NULL, hs.e_priv, e_in) ||
+	    noise_mix_dh(hs.ck, NULL, l->priv, e_in))
+		goto out;
+
+	/* [ct, kem]: implicit rejection gives a wrong ss for a bad ct, and
+	 * then the AEAD of `empty` below fails */
+	if (mi->kem) {
+		ret = NOISE_ERR_INTERNAL;
+		if (mlkem768_dec(ss, msg + DV_RESP_OFF_PQ_CT, hs.mlkem_dk))
+			goto out;
+		noise_mix_hash(hs.h, msg + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
+		noise_mix_key(hs.ck, ss, sizeof(ss));
+	}
+
+	/* psk */
+	dv_kdf(hs.ck, tau, key, hs.ck, p->psk, DV_KEY_LEN);
+	noise_mix_hash(hs.h, tau, sizeof(tau));
+
+	/* [{sig}], then {} */
+	ret = NOISE_ERR_DECRYPT;
+	if (mi->sig) {
+		memcpy(h_signed, hs.h, DV_HASH_LEN);
+		if (noise_decrypt_and_hash(sig, msg + DV_RESP_OFF_SIG,
+					   DV_ENC_SIG_LEN, key, 1, hs.h))
+			goto out;
+	}
+	if (noise_decrypt_and_hash(empty, msg + DV_RESP_OFF_EMPTY(len),
+				   DV_ENC_EMPTY_LEN, key, 0, hs.h))
+		goto out;
+
+	/* 4. only now the signature */
+	if (mi->sig) {
+		ret = NOISE_ERR_CONFIG;
+		if (!p->has_mldsa_pk)
+			goto out;
+		ret = NOISE_ERR_SIGNATURE;
+		if (mldsa65_verify(sig, h_signed, DV_HASH_LEN,
+				   (const uint8_t *)noise_ctx_response,
+				   strlen(noise_ctx_response), p->mldsa_pk))
+			goto out;
+	}
+
+	/* The ML-KEM dk has done its work: PROTOCOL.md erases it now. */
+	ct_wipe(hs.mlkem_dk, sizeof(hs.mlkem_dk));
+	hs.remote_index = dv_le32_get(msg + DV_OFF_SENDER);
+	hs.state = NOISE_HS_CONSUMED_RESPONSE;
+	memcpy(&p->hs, &hs, sizeof(hs));
+	ret = NOISE_OK;
+out:
+	ct_wipe(&hs, sizeof(hs));
+	ct_wipe(key, sizeof(key));
+	ct_wipe(tau, sizeof(tau));
+	ct_wipe(ss, sizeof(ss));
+	ct_wipe(sig, sizeof(sig));
+	ct_wipe(h_signed, sizeof(h_signed));
+	return ret;
+}
+
+int noise_derive_keys(struct noise_peer *p, struct noise_keypair *kp)
+{
+	struct noise_handshake *hs = &p->hs;
+	uint8_t t1[DV_KEY_LEN], t2[DV_KEY_LEN];
+	bool initiator;
+
+	if (hs->state == NOISE_HS_CONSUMED_RESPONSE)
+		initiator = true;
+	else if (hs->state == NOISE_HS_CREATED_RESPONSE)
+		initiator = false;
+	else
+		return NOISE_ERR_STATE;
+
+	/* (T_send_i = T_recv_r, T_recv_i = T_send_r) = KDF2(C, empty) */
+	dv_kdf(t1, t2, NULL, hs->ck, NULL, 0);
+	memcpy(kp->send, initiator ? t1 : t2, DV_KEY_LEN);
+	memcpy(kp->recv, initiator ? t2 : t1, DV_KEY_LEN);
+	kp->local_index = hs->local_index;
+	kp->remote_index = hs->remote_index;
+	kp->initiator = initiator;
+	kp->mode = hs->mode;
+	ct_wipe(t1, sizeof(t1));
+	ct_wipe(t2, sizeof(t2));
+	noise_handshake_clear(hs);
+	return NOISE_OK;
+}
+
+/* The selftest's two sides: each knows the other as its only peer. */
+struct noise_selftest_side {
+	struct noise_local local;
+	struct noise_peer peer;
+	struct noise_keypair kp;
+	uint8_t msg[DV_MAX_HANDSHAKE_LEN];
+};
+
+static struct noise_peer *noise_selftest_lookup(void *arg,
+						const uint8_t pub[DV_KEY_LEN])
+{
+	struct noise_peer *p = arg;
+
+	return ct_memcmp(p->remote_static, pub, DV_KEY_LEN) ? NULL : p;
+}
+
+static int noise_selftest_identity(struct noise_selftest_side *s)
+{
+	uint8_t seed[DV_KEY_LEN];
+	int ret;
+
+	dv_random(seed, sizeof(seed));
+	dv_x25519_clamp(seed);
+	ret = noise_local_init(&s->local, seed);
+	if (!ret) {
+		dv_random(seed, sizeof(seed));
+		ret = noise_local_set_mldsa_seed(&s->local, seed);
+	}
+	ct_wipe(seed, sizeof(seed));
+	return ret;
+}
+
+int noise_selftest_handshake(enum dv_mode m)
+{
+	struct noise_selftest_side side[2];
+	struct noise_selftest_side *i = &side[0], *r = &side[1];
+	uint8_t ts[DV_TAI64N_LEN];
+	struct noise_peer *found;
+	size_t len;
+	int ret;
+
+	memset(side, 0, sizeof(side));
+	dv_tai64n(ts, 1, 0);
+	if ((ret = noise_selftest_identity(i)) ||
+	    (ret = noise_selftest_identity(r)) ||
+	    (ret = noise_peer_init(&i->peer, &i->local, m, r->local.pub, NULL)) ||
+	    (ret = noise_peer_init(&r->peer, &r->local, m, i->local.pub, NULL)))
+		goto out;
+	noise_peer_set_mldsa_pk(&i->peer, r->local.mldsa_pk);
+	noise_peer_set_mldsa_pk(&r->peer, i->local.mldsa_pk);
+
+	len = sizeof(i->msg);
+	if ((ret = noise_create_initiation(&i->local, &i->peer, 1, ts, NULL,
+					   i->msg, &len)) ||
+	    (ret = noise_consume_initiation(&r->local, i->msg, len,
+					    noise_selftest_lookup, &r->peer,
+					    1, &found)))
+		goto out;
+	len = sizeof(r->msg);
+	if ((ret = noise_create_response(&r->local, found, 2, NULL, r->msg, &len)) ||
+	    (ret = noise_consume_response(&i->local, &i->peer, r->msg, len)) ||
+	    (ret = noise_derive_keys(&i->peer, &i->kp)) ||
+	    (ret = noise_derive_keys(&r->peer, &r->kp)))
+		goto out;
+	if (ct_memcmp(i->kp.send, r->kp.recv, DV_KEY_LEN) ||
+	    ct_memcmp(i->kp.recv, r->kp.send, DV_KEY_LEN) ||
+	    i->kp.remote_index != 2 || r->kp.remote_index != 1)
+		ret = NOISE_ERR_INTERNAL;
+out:
+	ct_wipe(side, sizeof(side));
+	return ret;
+}
