@@ -1,0 +1,279 @@
+/* ML-DSA-65 unit tests: the rounding functions against the FIPS 204
+ * definitions over every input, the NTT against schoolbook negacyclic
+ * multiplication, and sign/verify round trips with every kind of
+ * tampering the verifier must catch. The official vectors live in
+ * tests/vectors/tv_mldsa.c. */
+#include "t.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/mldsa.h"
+#include "crypto/mldsa_poly.h"
+
+/* Algorithm 36 as written: r0 = r mod+- 2gamma2, special case r - r0 = q-1. */
+static int32_t ref_decompose(int32_t *r0, int32_t r)
+{
+	int32_t m = 2 * MLDSA_GAMMA2, lo = r % m;
+
+	if (lo > m / 2)
+		lo -= m;
+	if (r - lo == MLDSA_Q - 1) {
+		*r0 = lo - 1;
+		return 0;
+	}
+	*r0 = lo;
+	return (r - lo) / m;
+}
+
+static void test_decompose_exhaustive(void)
+{
+	unsigned bad = 0;
+
+	for (int32_t a = 0; a < MLDSA_Q; a++) {
+		int32_t r0, e0, r1 = mldsa_decompose(&r0, a), e1 = ref_decompose(&e0, a);
+
+		bad += r1 != e1 || r0 != e0;
+	}
+	T_CHECK(bad == 0);
+}
+
+static void test_power2round_exhaustive(void)
+{
+	static struct mldsa_poly a, a1, a0;
+	unsigned bad = 0;
+
+	for (int32_t base = 0; base < MLDSA_Q; base += MLDSA_N) {
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			a.c[i] = base + (int32_t)i < MLDSA_Q ? base + (int32_t)i : 0;
+		mldsa_poly_power2round(&a1, &a0, &a);
+		for (unsigned i = 0; i < MLDSA_N; i++) {
+			int32_t lo = a.c[i] & ((1 << MLDSA_D) - 1);
+
+			if (lo > 1 << (MLDSA_D - 1))
+				lo -= 1 << MLDSA_D;
+			bad += a0.c[i] != lo || a1.c[i] != (a.c[i] - lo) >> MLDSA_D;
+		}
+	}
+	T_CHECK(bad == 0);
+}
+
+static int32_t modq(int64_t x)
+{
+	x %= MLDSA_Q;
+	return (int32_t)(x < 0 ? x + MLDSA_Q : x);
+}
+
+static void test_ntt_multiply(void)
+{
+	static struct mldsa_poly a, b, ah, bh, c;
+	int64_t ref[MLDSA_N] = { 0 };
+	unsigned bad = 0;
+
+	srand(1);
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		a.c[i] = rand() % MLDSA_Q - MLDSA_Q / 2;
+		b.c[i] = rand() % MLDSA_Q - MLDSA_Q / 2;
+	}
+	/* Schoolbook product in Z_q[X] / (X^256 + 1). */
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		for (unsigned j = 0; j < MLDSA_N; j++) {
+			int64_t p = modq((int64_t)a.c[i] * b.c[j]);
+			unsigned k = (i + j) % MLDSA_N;
+
+			ref[k] = modq(i + j < MLDSA_N ? ref[k] + p : ref[k] - p);
+		}
+	ah = a;
+	bh = b;
+	mldsa_ntt(&ah);
+	mldsa_ntt(&bh);
+	mldsa_poly_pointwise(&c, &ah, &bh);
+	mldsa_invntt_tomont(&c);
+	mldsa_poly_freeze(&c);
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		bad += c.c[i] != ref[i];
+	T_CHECK(bad == 0);
+}
+
+static uint8_t pk[MLDSA65_PK_LEN], sk[MLDSA65_SK_LEN], sig[MLDSA65_SIG_LEN];
+static uint8_t ctx[256], msg[100];
+static const uint8_t zero_rnd[MLDSA65_RND_LEN];
+
+static void setup_key(void)
+{
+	uint8_t xi[MLDSA65_SEED_LEN];
+
+	for (unsigned i = 0; i < sizeof(xi); i++)
+		xi[i] = (uint8_t)(7 * i + 1);
+	for (unsigned i = 0; i < sizeof(ctx); i++)
+		ctx[i] = (uint8_t)(i ^ 0x5a);
+	for (unsigned i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	T_CHECK(mldsa65_keypair_from_seed(pk, sk, xi) == 0);
+}
+
+static void test_roundtrip_contexts(void)
+{
+	static const size_t lens[] = { 0, 1, 255 };
+
+	for (unsigned n = 0; n < sizeof(lens) / sizeof(*lens); n++) {
+		size_t cl = lens[n];
+
+		T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), ctx, cl, sk, zero_rnd) == 0);
+		T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), ctx, cl, pk) == 0);
+		/* Another context length is another M'. */
+		T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), ctx, cl ? cl - 1 : 1, pk) != 0);
+	}
+	T_CHECK(mldsa65_sign(sig, NULL, 0, NULL, 0, sk, zero_rnd) == 0);
+	T_CHECK(mldsa65_verify(sig, NULL, 0, NULL, 0, pk) == 0);
+}
+
+static void test_ctx_too_long(void)
+{
+	uint8_t zero[MLDSA65_SIG_LEN] = { 0 };
+
+	T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), ctx, 255, sk, zero_rnd) == 0);
+	T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), ctx, 256, pk) != 0);
+	T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), ctx, 256, sk, zero_rnd) != 0);
+	T_EQ_MEM(sig, zero, sizeof(zero));
+	T_CHECK(mldsa65_sign_randomized(sig, msg, sizeof(msg), ctx, 256, sk) != 0);
+}
+
+/* Every single-bit flip in a sample of positions of sig, msg, ctx and pk
+ * must be rejected. */
+static void test_flips(void)
+{
+	unsigned accepted = 0;
+
+	T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), ctx, 17, sk, zero_rnd) == 0);
+	T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk) == 0);
+	for (unsigned i = 0; i < MLDSA65_SIG_LEN; i += 97) {
+		sig[i] ^= (uint8_t)(1u << (i % 8));
+		accepted += !mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk);
+		sig[i] ^= (uint8_t)(1u << (i % 8));
+	}
+	/* The last byte holds the final hint count. */
+	sig[MLDSA65_SIG_LEN - 1] ^= 1;
+	accepted += !mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk);
+	sig[MLDSA65_SIG_LEN - 1] ^= 1;
+	for (unsigned i = 0; i < sizeof(msg); i += 13) {
+		msg[i] ^= 0x80;
+		accepted += !mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk);
+		msg[i] ^= 0x80;
+	}
+	for (unsigned i = 0; i < 17; i++) {
+		ctx[i] ^= 1;
+		accepted += !mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk);
+		ctx[i] ^= 1;
+	}
+	for (unsigned i = 0; i < MLDSA65_PK_LEN; i += 61) {
+		pk[i] ^= 4;
+		accepted += !mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk);
+		pk[i] ^= 4;
+	}
+	T_CHECK(accepted == 0);
+	T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), ctx, 17, pk) == 0);
+}
+
+/* The three signing interfaces agree: Sign(msg, ctx) equals Sign_internal
+ * on M' and Sign_mu on H(tr || M'), and hedged signing differs but
+ * verifies. */
+static void test_interfaces(void)
+{
+	static uint8_t sig2[MLDSA65_SIG_LEN], mprime[2 + 5 + sizeof(msg)];
+	uint8_t rnd[MLDSA65_RND_LEN];
+
+	mprime[0] = 0;
+	mprime[1] = 5;
+	memcpy(mprime + 2, ctx, 5);
+	memcpy(mprime + 7, msg, sizeof(msg));
+	T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), ctx, 5, sk, zero_rnd) == 0);
+	T_CHECK(mldsa65_sign_internal(sig2, mprime, sizeof(mprime), sk, zero_rnd) == 0);
+	T_EQ_MEM(sig, sig2, sizeof(sig));
+	T_CHECK(mldsa65_verify_internal(sig, mprime, sizeof(mprime), pk) == 0);
+	T_CHECK(mldsa65_verify_internal(sig, mprime, sizeof(mprime) - 1, pk) != 0);
+
+	memset(rnd, 0xa5, sizeof(rnd));
+	T_CHECK(mldsa65_sign(sig2, msg, sizeof(msg), ctx, 5, sk, rnd) == 0);
+	T_CHECK(memcmp(sig, sig2, sizeof(sig)) != 0);
+	T_CHECK(mldsa65_verify(sig2, msg, sizeof(msg), ctx, 5, pk) == 0);
+	T_CHECK(mldsa65_sign_randomized(sig2, msg, sizeof(msg), ctx, 5, sk) == 0);
+	T_CHECK(mldsa65_verify(sig2, msg, sizeof(msg), ctx, 5, pk) == 0);
+}
+
+static void test_random_keypair(void)
+{
+	static uint8_t pk2[MLDSA65_PK_LEN], sk2[MLDSA65_SK_LEN];
+
+	T_CHECK(mldsa65_keypair(pk2, sk2) == 0);
+	T_CHECK(mldsa65_check_sk(sk2) == 0);
+	T_CHECK(mldsa65_sign_randomized(sig, msg, sizeof(msg), NULL, 0, sk2) == 0);
+	T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), NULL, 0, pk2) == 0);
+	T_CHECK(mldsa65_verify(sig, msg, sizeof(msg), NULL, 0, pk) != 0);
+}
+
+/* An s1 or s2 field above 2 * eta is refused by check_sk and by signing;
+ * t0 fields have no invalid value. */
+static void test_check_sk(void)
+{
+	static uint8_t bad[MLDSA65_SK_LEN];
+	const unsigned s1 = 128, s2 = 128 + 5 * 128, t0 = 128 + 11 * 128;
+
+	T_CHECK(mldsa65_check_sk(sk) == 0);
+	memcpy(bad, sk, sizeof(bad));
+	bad[s1 + 3] = (uint8_t)((bad[s1 + 3] & 0x0f) | 0x90);
+	T_CHECK(mldsa65_check_sk(bad) != 0);
+	T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), NULL, 0, bad, zero_rnd) != 0);
+	memcpy(bad, sk, sizeof(bad));
+	bad[s2 + 700] = (uint8_t)((bad[s2 + 700] & 0xf0) | 0x0f);
+	T_CHECK(mldsa65_check_sk(bad) != 0);
+	memcpy(bad, sk, sizeof(bad));
+	bad[t0 + 5] = 0xff;
+	T_CHECK(mldsa65_check_sk(bad) == 0);
+}
+
+/* Algorithm 21: hint indices must increase strictly within a polynomial,
+ * counts must not decrease nor pass omega, and unused slots must be 0. */
+static void test_hint_encoding(void)
+{
+	static uint8_t s2[MLDSA65_SIG_LEN];
+	uint8_t *y = s2 + MLDSA65_SIG_LEN - (MLDSA_OMEGA + MLDSA_K);
+	unsigned total;
+
+	T_CHECK(mldsa65_sign(sig, msg, sizeof(msg), NULL, 0, sk, zero_rnd) == 0);
+	total = sig[MLDSA65_SIG_LEN - 1];
+	T_CHECK(total >= 2 && total < MLDSA_OMEGA);
+
+	memcpy(s2, sig, sizeof(s2));
+	y[total] = 1; /* a nonzero unused slot */
+	T_CHECK(mldsa65_verify(s2, msg, sizeof(msg), NULL, 0, pk) != 0);
+
+	memcpy(s2, sig, sizeof(s2));
+	y[MLDSA_OMEGA + MLDSA_K - 1] = MLDSA_OMEGA + 1; /* count above omega */
+	T_CHECK(mldsa65_verify(s2, msg, sizeof(msg), NULL, 0, pk) != 0);
+
+	memcpy(s2, sig, sizeof(s2));
+	for (unsigned i = 0; i + 1 < MLDSA_K; i++) /* decreasing counts */
+		if (y[MLDSA_OMEGA + i] > 0) {
+			y[MLDSA_OMEGA + i + 1] = (uint8_t)(y[MLDSA_OMEGA + i] - 1);
+			break;
+		}
+	T_CHECK(mldsa65_verify(s2, msg, sizeof(msg), NULL, 0, pk) != 0);
+}
+
+int main(void)
+{
+	T_RUN(test_decompose_exhaustive);
+	T_RUN(test_power2round_exhaustive);
+	T_RUN(test_ntt_multiply);
+	T_RUN(setup_key);
+	T_RUN(test_roundtrip_contexts);
+	T_RUN(test_ctx_too_long);
+	T_RUN(test_flips);
+	T_RUN(test_interfaces);
+	T_RUN(test_random_keypair);
+	T_RUN(test_check_sk);
+	T_RUN(test_hint_encoding);
+	return t_done();
+}
