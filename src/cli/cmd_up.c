@@ -1,10 +1,214 @@
-/* Placeholder until the subcommand lands. */
+/* dybervpn up: load a config, create the tunnel, run the daemon. */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "platform/daemon.h"
+#include "platform/log.h"
+#include "platform/pidfile.h"
+
+static void up_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dybervpn up -c FILE [-f] [-v]\n\n"
+		"Bring up the tunnel a config file describes: a TUN interface with its\n"
+		"addresses and routes, the UDP socket, and the control socket\n"
+		"/var/run/wireguard/IFACE.sock (so `wg show IFACE` works). Needs root.\n\n"
+		"  -c, --config FILE  the config file (TOML)\n"
+		"  -f, --foreground   stay in the foreground, log to stderr\n"
+		"                     (default: daemonize, log to syslog)\n"
+		"  -v, --verbose      log debug messages too\n"
+		"  -h, --help         this help\n\n"
+		"The daemon writes its PID to /run/dybervpn/IFACE.pid; stop it with\n"
+		"`dybervpn down IFACE` (or SIGTERM).\n");
+}
+
+static void print_warning(void *arg, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* The daemon's own loop, until a signal stops it. Returns 0 after a clean
+ * stop, 1 after a fatal loop error (logged), -1 when setup failed (the
+ * reason in err). */
+static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
+{
+	struct dv_daemon *d = dv_daemon_new(cfg, err, errlen);
+	int r;
+
+	dv_config_free(cfg); /* the device keeps its own copy of the keys */
+	if (!d)
+		return -1;
+	if (report_fd >= 0) {
+		/* Tell the waiting parent the tunnel is up, then let go. */
+		if (write(report_fd, "OK", 2) != 2)
+			dv_log(LOG_WARNING, "could not report to the parent: %s",
+			       strerror(errno));
+		close(report_fd);
+	}
+	r = dv_daemon_run(d);
+	dv_daemon_free(d);
+	dv_log(LOG_INFO, "stopped");
+	return r < 0 ? 1 : 0;
+}
+
+static void to_dev_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* Double fork and setsid: the daemon is no session leader, so it never
+ * gets a controlling terminal back. The first process waits on a pipe
+ * until the daemon says the tunnel is up ("OK") or why it is not. */
+static int daemonize_and_serve(struct dv_config *cfg, const char *ifname,
+			       const char *ident, int prio)
+{
+	char msg[1024];
+	size_t got = 0;
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "dybervpn up: pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "dybervpn up: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		dv_config_free(cfg);
+		for (;;) {
+			ssize_t n = read(p[0], msg + got, sizeof(msg) - 1 - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || (got += (size_t)n) == sizeof(msg) - 1)
+				break;
+		}
+		msg[got] = 0;
+		close(p[0]);
+		waitpid(pid, &status, 0);
+		if (!strcmp(msg, "OK")) {
+			pid_t daemon = dv_pidfile_read(ifname);
+
+			printf("%s is up (daemon pid %d, logging to syslog)\n", ifname,
+			       (int)daemon);
+			return 0;
+		}
+		fprintf(stderr, "dybervpn up: %s\n",
+			got ? msg : "the daemon died while starting (see syslog)");
+		return 1;
+	}
+
+	close(p[0]);
+	if (setsid() < 0)
+		_exit(1);
+	pid = fork();
+	if (pid != 0)
+		_exit(pid < 0 ? 1 : 0);
+	if (chdir("/") < 0)
+		_exit(1);
+	umask(022);
+	to_dev_null();
+	dv_log_init(DV_LOG_SYSLOG, ident, prio);
+	status = serve(cfg, msg, sizeof(msg), p[1]);
+	if (status < 0) {
+		/* Setup failed before "OK": the parent prints why. */
+		if (write(p[1], msg, strlen(msg)) < 0)
+			dv_log(LOG_ERR, "%s", msg);
+	}
+	dv_log_close();
+	exit(status ? 1 : 0);
+}
 
 int up_main(int argc, char **argv)
 {
-	fprintf(stderr, "dybervpn up: not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char ident[32];
+	const char *path = NULL;
+	struct dv_config cfg;
+	char err[1024], ifname[IF_NAMESIZE];
+	int c, r, foreground = 0, prio = LOG_INFO;
+
+	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'v':
+			prio = LOG_DEBUG;
+			break;
+		case 'h':
+			up_usage(stdout);
+			return 0;
+		default:
+			up_usage(stderr);
+			return 2;
+		}
+	}
+	if (!path && optind < argc)
+		path = argv[optind++];
+	if (!path || optind < argc) {
+		up_usage(stderr);
+		return 2;
+	}
+
+	if (dv_config_load(path, &cfg, err, sizeof(err), print_warning, NULL) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(&cfg));
+	if (geteuid() != 0) {
+		fprintf(stderr, "dybervpn up: must be run as root (it creates the TUN "
+			"interface %s and its routes)\n", ifname);
+		dv_config_free(&cfg);
+		return 1;
+	}
+	if (if_nametoindex(ifname)) {
+		fprintf(stderr, "dybervpn up: interface %s already exists%s\n", ifname,
+			dv_pid_is_dybervpn(dv_pidfile_read(ifname))
+				? " (run by dybervpn: `dybervpn down` it first)"
+				: "");
+		dv_config_free(&cfg);
+		return 1;
+	}
+	snprintf(ident, sizeof(ident), "dybervpn/%s", ifname);
+
+	if (!foreground)
+		return daemonize_and_serve(&cfg, ifname, ident, prio);
+	dv_log_init(DV_LOG_STDERR, ident, prio);
+	r = serve(&cfg, err, sizeof(err), -1);
+	if (r < 0)
+		fprintf(stderr, "dybervpn up: %s\n", err);
+	return r ? 1 : 0;
 }
