@@ -266,7 +266,7 @@ int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 	c->ev.fn = ctl_accept;
 	/* The socket hands out the private key (get=1): owner only, from the
 	 * moment it exists. */
-	old_mask = umask(0077);
+	old_mask = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
 	if (r < 0) {
