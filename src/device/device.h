@@ -88,7 +88,8 @@ uint64_t dv_device_timers(struct dv_device *d);
  * to *out, which is malloc'd or realloc'd (*out may be NULL, *outlen 0).
  * Returns 0 on success, or the positive errno also written in the
  * response (e.g. EINVAL for a malformed set, in which case nothing of the
- * request was applied); -1 only if memory ran out (*out unchanged). */
+ * request was applied); -1 only if memory ran out (*out, *outlen then
+ * hold what fitted, still to be freed by the caller). */
 int dv_uapi_handle(struct dv_device *d, const char *req, size_t len,
 		   char **out, size_t *outlen);
 

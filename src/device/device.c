@@ -1,0 +1,237 @@
+/* The device: creation from a config, teardown, the timer loop, logging
+ * and the small getters the platform uses. Packet paths are in send.c and
+ * receive.c, peers and keypairs in peer.c, the control protocol in uapi.c. */
+#include "device/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config/config.h"
+#include "crypto/classic.h"
+#include "crypto/ct.h"
+#include "device/timers.h"
+
+uint64_t dv_now(struct dv_device *d)
+{
+	return d->io.now_ns(d->io.arg);
+}
+
+static void vlog(struct dv_device *d, int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vlog(struct dv_device *d, int prio, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	if (!d->io.log)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	d->io.log(d->io.arg, prio, msg);
+}
+
+void dv_device_log(struct dv_device *d, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(d, prio, fmt, ap);
+	va_end(ap);
+}
+
+/* Anyone on the path can send us garbage, so drop logs are limited to
+ * DV_LOG_BURST lines a second; the count of suppressed lines is reported
+ * with the next line that gets through. The counters in d->stats are
+ * always exact. */
+void dv_device_log_drop(struct dv_device *d, const char *fmt, ...)
+{
+	uint64_t now = dv_now(d);
+	va_list ap;
+
+	if (now - d->log_window_start_ns >= DV_NSEC_PER_SEC) {
+		d->log_window_start_ns = now;
+		d->log_count = 0;
+	}
+	if (d->log_count >= DV_LOG_BURST) {
+		d->log_suppressed++;
+		return;
+	}
+	d->log_count++;
+	if (d->log_suppressed) {
+		dv_device_log(d, LOG_DEBUG, "%u similar messages suppressed",
+			      d->log_suppressed);
+		d->log_suppressed = 0;
+	}
+	va_start(ap, fmt);
+	vlog(d, LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+uint32_t dv_random_u32(void)
+{
+	uint8_t b[4];
+
+	dv_random(b, sizeof(b));
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+void dv_device_set_load_threshold(struct dv_device *d, unsigned per_second)
+{
+	d->load_threshold = per_second;
+}
+
+static int add_config_peer(struct dv_device *d, const struct dv_peer_config *pc,
+			   char *err, size_t errlen)
+{
+	struct dv_peer *p;
+
+	if (dv_peer_by_key(d, pc->public_key)) {
+		snprintf(err, errlen, "peer at line %u: duplicate public key",
+			 pc->line);
+		return -1;
+	}
+	p = dv_peer_new(d, pc->public_key, pc->mode);
+	if (!p) {
+		snprintf(err, errlen,
+			 "peer at line %u: unusable public key or out of memory",
+			 pc->line);
+		return -1;
+	}
+	if (pc->has_psk && dv_peer_reconfigure(p, pc->mode, pc->psk) < 0) {
+		snprintf(err, errlen, "peer at line %u: bad key", pc->line);
+		return -1;
+	}
+	if (pc->has_mldsa_public_key)
+		noise_peer_set_mldsa_pk(&p->np, pc->mldsa_public_key);
+	if (pc->mode == DV_MODE_PQONLY &&
+	    (!pc->has_mldsa_public_key || !d->local.has_mldsa)) {
+		snprintf(err, errlen,
+			 "peer at line %u: pqonly mode needs both ML-DSA keys",
+			 pc->line);
+		return -1;
+	}
+	for (size_t i = 0; i < pc->n_allowed_ips; i++) {
+		const struct dv_cidr *c = &pc->allowed_ips[i];
+
+		if (dv_allowedips_insert(&d->aips, c->family, c->addr,
+					 c->prefix, p) < 0) {
+			snprintf(err, errlen, "peer at line %u: allowed IP",
+				 pc->line);
+			return -1;
+		}
+	}
+	if (pc->has_endpoint && pc->endpoint_len)
+		dv_peer_set_endpoint(p, (const struct sockaddr *)&pc->endpoint,
+				     pc->endpoint_len);
+	p->persistent_keepalive = pc->persistent_keepalive;
+	return 0;
+}
+
+struct dv_device *dv_device_new(const struct dv_config *cfg,
+				const struct dv_io *io, char *err,
+				size_t errlen)
+{
+	struct dv_device *d;
+	int rc;
+
+	if (!io || !io->udp_send || !io->tun_write || !io->now_ns ||
+	    !io->wall_ns) {
+		snprintf(err, errlen, "device: incomplete io callbacks");
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(err, errlen, "device: out of memory");
+		return NULL;
+	}
+	d->io = *io;
+	d->mode = cfg->mode;
+	d->mtu = cfg->mtu ? cfg->mtu : DV_CONFIG_MTU_DEFAULT;
+	d->listen_port = cfg->listen_port;
+	d->rekey_after_ns = dv_timers_rekey_after_ns_from_env();
+	d->load_threshold = DV_LOAD_THRESHOLD;
+	d->log_window_start_ns = dv_now(d);
+	dv_allowedips_init(&d->aips);
+
+	if (noise_local_init(&d->local, cfg->private_key) < 0) {
+		snprintf(err, errlen, "device: unusable private key");
+		goto fail;
+	}
+	d->has_private_key = true;
+	if (cfg->has_mldsa_private_key) {
+		if (cfg->mldsa_key_len == DV_MLDSA_SEED_LEN)
+			rc = noise_local_set_mldsa_seed(&d->local,
+							cfg->mldsa_seed_or_sk);
+		else
+			rc = noise_local_set_mldsa_sk(&d->local,
+						      cfg->mldsa_seed_or_sk);
+		if (rc < 0) {
+			snprintf(err, errlen, "device: unusable ML-DSA key");
+			goto fail;
+		}
+	}
+	cookie_checker_init(&d->cookie, d->local.pub);
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (add_config_peer(d, &cfg->peers[i], err, errlen) < 0)
+			goto fail;
+	return d;
+fail:
+	dv_device_free(d);
+	return NULL;
+}
+
+void dv_device_free(struct dv_device *d)
+{
+	if (!d)
+		return;
+	while (d->peers)
+		dv_peer_remove(d->peers);
+	dv_allowedips_free(&d->aips);
+	noise_local_clear(&d->local);
+	ct_wipe(&d->cookie, sizeof(d->cookie));
+	ct_wipe(d->scratch, sizeof(d->scratch));
+	free(d);
+}
+
+/* Timers are deadlines per peer, scanned on each call: with the handful of
+ * peers of a VPN interface that is cheaper than a timer wheel. Nothing
+ * armed means nothing can fire before new input arrives, which calls the
+ * core anyway; the platform still calls back within a few seconds. */
+uint64_t dv_device_timers(struct dv_device *d)
+{
+	uint64_t now = dv_now(d), next = 5 * DV_NSEC_PER_SEC;
+	struct dv_peer *p, *pn;
+
+	for (p = d->peers; p; p = pn) {
+		uint64_t t;
+
+		pn = p->next_peer;
+		t = dv_timers_run(p, now);
+		if (t && t - now < next)
+			next = t - now;
+	}
+	return next ? next : 1;
+}
+
+uint16_t dv_device_listen_port(const struct dv_device *d)
+{
+	return d->listen_port;
+}
+
+uint32_t dv_device_fwmark(const struct dv_device *d)
+{
+	return d->fwmark;
+}
+
+size_t dv_device_mtu(const struct dv_device *d)
+{
+	return d->mtu;
+}
+
+void dv_device_get_stats(const struct dv_device *d,
+			 struct dv_device_stats *st)
+{
+	*st = d->stats;
+}

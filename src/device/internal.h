@@ -1,0 +1,163 @@
+/* The device core's shared internals: the device, its peers, their
+ * keypairs and the index table. Included by the device sources and by the
+ * unit tests (for test knobs); never by the platform, which sees only
+ * device.h. */
+#ifndef DV_DEVICE_INTERNAL_H
+#define DV_DEVICE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "device/allowedips.h"
+#include "device/device.h"
+#include "device/replay.h"
+#include "mode.h"
+#include "noise/cookie.h"
+#include "noise/noise.h"
+
+#define DV_STAGED_MAX 128          /* packets held per peer awaiting a session */
+#define DV_INDEX_BUCKETS 4096      /* index table; indices are random */
+#define DV_LOAD_THRESHOLD 128      /* handshake messages per second: "under load" */
+#define DV_LOG_BURST 5             /* rate-limited log lines per second */
+
+struct dv_peer;
+struct dv_keypair;
+
+/* One entry of the index table: a local index we handed out, naming
+ * either a pending handshake or a keypair (WireGuard's index_hashtable). */
+enum dv_index_kind { DV_INDEX_HANDSHAKE = 1, DV_INDEX_KEYPAIR = 2 };
+
+struct dv_index {
+	struct dv_index *next; /* bucket chain */
+	uint32_t index;        /* 0 when not in the table */
+	enum dv_index_kind kind;
+	struct dv_peer *peer;
+	struct dv_keypair *keypair; /* DV_INDEX_KEYPAIR only */
+};
+
+struct dv_keypair {
+	struct noise_keypair k;  /* send/recv keys, indices, role */
+	struct dv_index entry;   /* maps k.local_index to this keypair */
+	uint64_t birth_ns;
+	uint64_t send_counter;   /* next counter to send */
+	struct dv_replay replay; /* receive counters seen */
+};
+
+struct dv_staged {
+	uint8_t *buf; /* DV_HEADROOM + len + DV_TAILROOM bytes */
+	size_t len;
+};
+
+struct dv_peer {
+	struct dv_device *dev;
+	struct dv_peer *next_peer;
+	struct noise_peer np;         /* handshake state; np.user = this */
+	struct cookie_maker cookie;   /* mac1/mac2 for what we send it */
+	struct dv_index hs_entry;     /* our pending initiation or response */
+
+	/* WireGuard's three slots: current sends; previous still receives
+	 * until it expires; next (responder only) awaits its first data. */
+	struct dv_keypair *cur, *prev, *next;
+
+	struct sockaddr_storage endpoint;
+	socklen_t endpoint_len;       /* 0: none known */
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+
+	/* Timer deadlines (ns on io.now_ns, 0 = off); see timers.c. */
+	uint64_t t_retransmit, t_keepalive, t_new_handshake, t_zero_keys,
+		t_persistent;
+	bool need_another_keepalive;
+	bool sent_lastminute_handshake;
+	unsigned handshake_attempts;
+	bool sent_initiation;
+	uint64_t last_initiation_sent_ns; /* valid when sent_initiation */
+
+	struct dv_staged staged[DV_STAGED_MAX]; /* ring */
+	unsigned staged_head, staged_count;
+
+	uint64_t last_handshake_wall_ns; /* UAPI last_handshake_time */
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t refused_handshakes; /* every refusal below, summed */
+	uint64_t refused_mode, refused_signature, refused_mlkem;
+};
+
+struct dv_device {
+	struct dv_io io;
+	struct noise_local local;
+	bool has_private_key;
+	enum dv_mode mode;     /* interface default, given to UAPI-added peers */
+	size_t mtu;
+	uint16_t listen_port;
+	uint32_t fwmark;
+	struct cookie_checker cookie;
+
+	struct dv_peer *peers;
+	size_t n_peers;
+	struct dv_allowedips aips;
+	struct dv_index *index[DV_INDEX_BUCKETS];
+
+	uint64_t rekey_after_ns; /* REKEY_AFTER_TIME, or the test knob */
+	unsigned load_threshold; /* handshakes per second that mean "under load" */
+	uint64_t load_window_start_ns;
+	unsigned load_count, load_prev_count;
+
+	uint64_t log_window_start_ns; /* rate limit of drop logs */
+	unsigned log_count, log_suppressed;
+
+	struct dv_device_stats stats;
+	uint8_t scratch[DV_MAX_HANDSHAKE_LEN]; /* handshake replies */
+};
+
+/* device.c */
+uint64_t dv_now(struct dv_device *d);
+void dv_device_log(struct dv_device *d, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Logs a drop caused by outside input, at most DV_LOG_BURST per second. */
+void dv_device_log_drop(struct dv_device *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+uint32_t dv_random_u32(void);
+/* Test knob: handshake messages per second above which mac2 is required. */
+void dv_device_set_load_threshold(struct dv_device *d, unsigned per_second);
+
+/* peer.c */
+struct dv_peer *dv_peer_new(struct dv_device *d, const uint8_t pub[DV_KEY_LEN],
+			    enum dv_mode mode);
+void dv_peer_remove(struct dv_peer *p);
+struct dv_peer *dv_peer_by_key(struct dv_device *d, const uint8_t pub[DV_KEY_LEN]);
+/* Rebuilds the noise state after a key, psk or mode change. */
+int dv_peer_reconfigure(struct dv_peer *p, enum dv_mode mode,
+			const uint8_t psk[DV_KEY_LEN]);
+void dv_peer_set_endpoint(struct dv_peer *p, const struct sockaddr *sa,
+			  socklen_t len);
+/* Installs freshly derived keys (WireGuard's keypair rules). */
+int dv_peer_add_keypair(struct dv_peer *p, const struct noise_keypair *k);
+/* The responder's next keypair received data: it becomes current. */
+void dv_peer_promote_next(struct dv_peer *p);
+/* Drops every keypair and the pending handshake, wiping them. */
+void dv_peer_clear_keys(struct dv_peer *p);
+void dv_peer_stage(struct dv_peer *p, const uint8_t *pkt, size_t len);
+void dv_peer_purge_staged(struct dv_peer *p);
+
+void dv_index_insert(struct dv_device *d, struct dv_index *e);
+void dv_index_remove(struct dv_device *d, struct dv_index *e);
+struct dv_index *dv_index_find(struct dv_device *d, uint32_t index);
+
+/* send.c */
+/* Sends the staged packets, or a keepalive when there are none. */
+void dv_send_staged(struct dv_peer *p);
+void dv_send_keepalive(struct dv_peer *p);
+void dv_send_initiation(struct dv_peer *p, bool is_retry);
+/* Sends a handshake message to the peer's endpoint, adding mac1/mac2. */
+void dv_send_handshake(struct dv_peer *p, uint8_t *msg, size_t len);
+/* Usable for sending: derived, younger than REJECT_AFTER_TIME, counter
+ * below REJECT_AFTER_MESSAGES. */
+bool dv_keypair_send_ok(struct dv_device *d, const struct dv_keypair *kp);
+void dv_send_raw(struct dv_peer *p, const uint8_t *buf, size_t len);
+
+/* timers.c */
+uint64_t dv_timers_run(struct dv_peer *p, uint64_t now);
+
+#endif

@@ -1,0 +1,331 @@
+/* The receive path: every datagram from the UDP socket, dispatched by
+ * message type, checked cheapest first (PROTOCOL.md, "What a receiver
+ * checks"): length and reserved bytes, mac1, mac2 when under load, then
+ * the handshake itself (noise.c), or for transport data the index, the
+ * tag, the replay window and the inner source address.
+ *
+ * Anything that fails is dropped, counted in d->stats (or the peer's
+ * refusal counters once the handshake has authenticated the peer), and
+ * logged rate-limited. Nothing from a failed message changes a session.
+ */
+#include "device/internal.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "crypto/aead.h"
+#include "crypto/ct.h"
+#include "device/timers.h"
+
+/* The cookie is bound to the source IP address and port (whitepaper
+ * 5.4.7). */
+static size_t source_bytes(uint8_t out[18], const struct sockaddr *sa,
+			   socklen_t len)
+{
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+
+		memcpy(out, &s->sin_addr, 4);
+		memcpy(out + 4, &s->sin_port, 2);
+		return 6;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+
+		memcpy(out, &s->sin6_addr, 16);
+		memcpy(out + 16, &s->sin6_port, 2);
+		return 18;
+	}
+	return 0;
+}
+
+/* "Under load" (whitepaper 5.3): more than load_threshold handshake
+ * messages in the current or the previous one-second window. The platform
+ * cannot report queue depth, so the rate of arrivals stands in for it. */
+static bool under_load(struct dv_device *d, uint64_t now)
+{
+	if (now - d->load_window_start_ns >= DV_NSEC_PER_SEC) {
+		bool adjacent = now - d->load_window_start_ns <
+				2 * DV_NSEC_PER_SEC;
+
+		d->load_prev_count = adjacent ? d->load_count : 0;
+		d->load_count = 0;
+		d->load_window_start_ns = now;
+	}
+	d->load_count++;
+	return d->load_count > d->load_threshold ||
+	       d->load_prev_count > d->load_threshold;
+}
+
+/* Checks macs; returns true when the handshake may proceed. Under load
+ * without a valid mac2 it answers with a cookie reply instead. */
+static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
+		       const struct sockaddr *from, socklen_t fromlen)
+{
+	uint8_t src[18], reply[DV_COOKIE_REPLY_LEN];
+	size_t srclen = source_bytes(src, from, fromlen);
+	uint64_t now = dv_now(d);
+	bool load = under_load(d, now);
+	enum cookie_mac_state st;
+
+	st = cookie_check(&d->cookie, msg, len, src, srclen, now, load);
+	if (st == COOKIE_MAC_INVALID) {
+		d->stats.rx_bad_mac++;
+		dv_device_log_drop(d, "handshake with bad mac1 dropped");
+		return false;
+	}
+	if (load && st != COOKIE_MAC_VALID_COOKIE) {
+		if (cookie_create_reply(&d->cookie, reply, msg, len, src,
+					srclen, now) == 0) {
+			d->io.udp_send(d->io.arg, from, fromlen, reply,
+				       sizeof(reply));
+			d->stats.rx_cookie_sent++;
+		}
+		return false;
+	}
+	return true;
+}
+
+/* Refusals that name an authenticated peer are the peer's to count
+ * (PROTOCOL.md check 4 onwards); the rest are global. */
+static void count_refusal(struct dv_device *d, struct dv_peer *p, int rc)
+{
+	if (p && (rc == NOISE_ERR_MODE || rc == NOISE_ERR_SIGNATURE ||
+		  rc == NOISE_ERR_MLKEM_KEY)) {
+		p->refused_handshakes++;
+		if (rc == NOISE_ERR_MODE)
+			p->refused_mode++;
+		else if (rc == NOISE_ERR_SIGNATURE)
+			p->refused_signature++;
+		else
+			p->refused_mlkem++;
+	} else {
+		d->stats.rx_handshake_bad++;
+	}
+	dv_device_log_drop(d, "handshake refused: %s", noise_strerror(rc));
+}
+
+static struct noise_peer *lookup_static(void *arg, const uint8_t pub[DV_KEY_LEN])
+{
+	struct dv_peer *p = dv_peer_by_key(arg, pub);
+
+	return p ? &p->np : NULL;
+}
+
+static void rx_initiation(struct dv_device *d, const uint8_t *msg,
+			  size_t len, const struct sockaddr *from,
+			  socklen_t fromlen)
+{
+	struct noise_peer *np = NULL;
+	struct noise_keypair k;
+	struct dv_peer *p;
+	size_t n = sizeof(d->scratch);
+	int rc;
+
+	if (!check_macs(d, msg, len, from, fromlen))
+		return;
+	rc = noise_consume_initiation(&d->local, msg, len, lookup_static, d,
+				      dv_now(d), &np);
+	if (rc < 0) {
+		count_refusal(d, np ? np->user : NULL, rc);
+		return;
+	}
+	p = np->user;
+	p->rx_bytes += len;
+	dv_peer_set_endpoint(p, from, fromlen);
+	dv_timers_any_authenticated_packet_received(p);
+	dv_timers_any_authenticated_packet_traversal(p);
+
+	dv_index_remove(d, &p->hs_entry);
+	p->hs_entry.kind = DV_INDEX_HANDSHAKE;
+	p->hs_entry.peer = p;
+	dv_index_insert(d, &p->hs_entry);
+	rc = noise_create_response(&d->local, &p->np, p->hs_entry.index, NULL,
+				   d->scratch, &n);
+	if (rc < 0 || noise_derive_keys(&p->np, &k) < 0 ||
+	    dv_peer_add_keypair(p, &k) < 0) {
+		dv_index_remove(d, &p->hs_entry);
+		noise_handshake_clear(&p->np.hs);
+		dv_device_log(d, LOG_WARNING, "handshake response failed: %s",
+			      noise_strerror(rc));
+		return;
+	}
+	ct_wipe(&k, sizeof(k));
+	dv_send_handshake(p, d->scratch, n);
+	dv_timers_session_derived(p);
+}
+
+static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
+			const struct sockaddr *from, socklen_t fromlen)
+{
+	struct noise_keypair k;
+	struct dv_index *e;
+	struct dv_peer *p;
+	int rc;
+
+	if (!check_macs(d, msg, len, from, fromlen))
+		return;
+	e = dv_index_find(d, dv_le32_get(msg + DV_RESP_OFF_RECEIVER));
+	if (!e || e->kind != DV_INDEX_HANDSHAKE) {
+		d->stats.rx_unknown_index++;
+		dv_device_log_drop(d, "handshake response for unknown index");
+		return;
+	}
+	p = e->peer;
+	rc = noise_consume_response(&d->local, &p->np, msg, len);
+	if (rc < 0) {
+		count_refusal(d, rc == NOISE_ERR_STATE ? NULL : p, rc);
+		return;
+	}
+	if (noise_derive_keys(&p->np, &k) < 0 || dv_peer_add_keypair(p, &k) < 0) {
+		dv_peer_clear_keys(p);
+		return;
+	}
+	ct_wipe(&k, sizeof(k));
+	p->rx_bytes += len;
+	dv_peer_set_endpoint(p, from, fromlen);
+	p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);
+	dv_timers_any_authenticated_packet_received(p);
+	dv_timers_any_authenticated_packet_traversal(p);
+	dv_timers_session_derived(p);
+	dv_timers_handshake_complete(p);
+	/* The responder may use the keys only after our first data packet:
+	 * send what waited, or a keepalive (whitepaper 5.4.3). */
+	dv_send_staged(p);
+}
+
+static void rx_cookie(struct dv_device *d, const uint8_t *msg, size_t len)
+{
+	struct dv_index *e = dv_index_find(d, dv_le32_get(msg + DV_COOKIE_OFF_RECEIVER));
+
+	if (!e) {
+		d->stats.rx_unknown_index++;
+		return;
+	}
+	if (cookie_consume_reply(&e->peer->cookie, msg, len, dv_now(d)) < 0) {
+		d->stats.rx_handshake_bad++;
+		dv_device_log_drop(d, "invalid cookie reply dropped");
+	}
+}
+
+/* Length of the IP packet in plaintext (its header's length field), or 0
+ * when it is not a well-formed IPv4/IPv6 packet that fits; *src points at
+ * its source address. */
+static size_t inner_packet(const uint8_t *pt, size_t len, int *family,
+			   const uint8_t **src)
+{
+	size_t tot;
+
+	if (len >= 20 && pt[0] >> 4 == 4) {
+		tot = (size_t)pt[2] << 8 | pt[3];
+		*family = AF_INET;
+		*src = pt + 12;
+		return tot >= 20 && tot <= len ? tot : 0;
+	}
+	if (len >= 40 && pt[0] >> 4 == 6) {
+		tot = 40 + ((size_t)pt[4] << 8 | pt[5]);
+		*family = AF_INET6;
+		*src = pt + 8;
+		return tot <= len ? tot : 0;
+	}
+	return 0;
+}
+
+static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
+		    const struct sockaddr *from, socklen_t fromlen)
+{
+	struct dv_index *e = dv_index_find(d, dv_le32_get(msg + DV_DATA_OFF_RECEIVER));
+	uint64_t ctr = dv_le64_get(msg + DV_DATA_OFF_COUNTER), now;
+	uint8_t *pt = msg + DV_DATA_HEADER_LEN;
+	size_t ptlen = len - DV_DATA_MIN_LEN, ilen;
+	struct dv_keypair *kp;
+	const uint8_t *src;
+	struct dv_peer *p;
+	int family;
+
+	if (!e || e->kind != DV_INDEX_KEYPAIR) {
+		d->stats.rx_unknown_index++;
+		dv_device_log_drop(d, "data for unknown index dropped");
+		return;
+	}
+	kp = e->keypair;
+	p = e->peer;
+	now = dv_now(d);
+	if (now - kp->birth_ns >= (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC ||
+	    dv_aead_open(pt, pt, len - DV_DATA_HEADER_LEN, NULL, 0, ctr,
+			 kp->k.recv) < 0 ||
+	    !dv_replay_accept(&kp->replay, ctr, DV_REJECT_AFTER_MESSAGES)) {
+		d->stats.rx_data_bad++;
+		dv_device_log_drop(d, "data packet failed authentication or replay check");
+		return;
+	}
+	p->rx_bytes += len;
+	dv_peer_set_endpoint(p, from, fromlen);
+	if (kp == p->next) {
+		dv_peer_promote_next(p);
+		p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);
+		dv_timers_handshake_complete(p);
+		if (p->staged_count)
+			dv_send_staged(p);
+	}
+	dv_timers_any_authenticated_packet_received(p);
+	dv_timers_any_authenticated_packet_traversal(p);
+	/* Whitepaper 6.2: the initiator rekeys a session nearing
+	 * REJECT_AFTER_TIME when data arrives on it, once. */
+	if (p->cur == kp && kp->k.initiator && !p->sent_lastminute_handshake &&
+	    now - kp->birth_ns >= (uint64_t)(DV_REJECT_AFTER_TIME -
+					     DV_KEEPALIVE_TIMEOUT -
+					     DV_REKEY_TIMEOUT) * DV_NSEC_PER_SEC) {
+		p->sent_lastminute_handshake = true;
+		dv_send_initiation(p, false);
+	}
+	if (ptlen == 0)
+		return; /* keepalive */
+	ilen = inner_packet(pt, ptlen, &family, &src);
+	if (!ilen) {
+		d->stats.rx_malformed++;
+		dv_device_log_drop(d, "malformed inner packet dropped");
+		return;
+	}
+	if (dv_allowedips_lookup(&d->aips, family, src) != p) {
+		d->stats.rx_bad_source++;
+		dv_device_log_drop(d, "inner source not allowed for its peer");
+		return;
+	}
+	d->io.tun_write(d->io.arg, pt, ilen);
+	dv_timers_data_received(p);
+}
+
+void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
+		      const struct sockaddr *from, socklen_t fromlen)
+{
+	uint8_t type = dv_msg_type(buf, len);
+	size_t want = noise_msg_len(type);
+
+	if (type == DV_MSG_DATA && len >= DV_DATA_MIN_LEN) {
+		rx_data(d, buf, len, from, fromlen);
+		return;
+	}
+	if (!d->has_private_key || !want || len != want) {
+		d->stats.rx_malformed++;
+		dv_device_log_drop(d, "malformed datagram (type %u, %zu bytes)",
+				   type, len);
+		return;
+	}
+	switch (type) {
+	case DV_MSG_INITIATION:
+	case DV_MSG_HYBRID_INITIATION:
+	case DV_MSG_PQ_INITIATION:
+		rx_initiation(d, buf, len, from, fromlen);
+		break;
+	case DV_MSG_RESPONSE:
+	case DV_MSG_HYBRID_RESPONSE:
+	case DV_MSG_PQ_RESPONSE:
+		rx_response(d, buf, len, from, fromlen);
+		break;
+	case DV_MSG_COOKIE_REPLY:
+		rx_cookie(d, buf, len);
+		break;
+	}
+}

@@ -1,0 +1,208 @@
+/* The send path: IP packets from the TUN to transport data (message type
+ * 4), staged packets, keepalives and handshake initiations.
+ *
+ * A TUN packet is encrypted where it lies: the 16-byte header goes into
+ * the DV_HEADROOM before it, the zero padding and the tag into the
+ * DV_TAILROOM after it, and the datagram is handed to io.udp_send without
+ * a copy or an allocation (WireGuard whitepaper 5.4.6).
+ */
+#include "device/internal.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "crypto/aead.h"
+#include "crypto/classic.h"
+#include "crypto/ct.h"
+#include "device/timers.h"
+
+bool dv_keypair_send_ok(struct dv_device *d, const struct dv_keypair *kp)
+{
+	return kp && kp->send_counter < DV_REJECT_AFTER_MESSAGES &&
+	       dv_now(d) - kp->birth_ns <
+		       (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC;
+}
+
+void dv_send_raw(struct dv_peer *p, const uint8_t *buf, size_t len)
+{
+	struct dv_device *d = p->dev;
+
+	if (!p->endpoint_len)
+		return; /* nowhere to send until the peer reaches us */
+	d->io.udp_send(d->io.arg, (const struct sockaddr *)&p->endpoint,
+		       p->endpoint_len, buf, len);
+	p->tx_bytes += len;
+	dv_timers_any_authenticated_packet_traversal(p);
+	dv_timers_any_authenticated_packet_sent(p);
+}
+
+void dv_send_handshake(struct dv_peer *p, uint8_t *msg, size_t len)
+{
+	cookie_add_macs(&p->cookie, msg, len, dv_now(p->dev));
+	dv_send_raw(p, msg, len);
+}
+
+void dv_send_initiation(struct dv_peer *p, bool is_retry)
+{
+	struct dv_device *d = p->dev;
+	uint64_t now = dv_now(d), wall;
+	uint8_t tai[DV_TAI64N_LEN];
+	size_t n = sizeof(d->scratch);
+	int rc;
+
+	if (!is_retry)
+		p->handshake_attempts = 0;
+	/* At most one initiation per REKEY_TIMEOUT (whitepaper 6.1). */
+	if (p->sent_initiation &&
+	    now - p->last_initiation_sent_ns <
+		    (uint64_t)DV_REKEY_TIMEOUT * DV_NSEC_PER_SEC)
+		return;
+	if (!d->has_private_key || !p->endpoint_len)
+		return;
+	p->sent_initiation = true;
+	p->last_initiation_sent_ns = now;
+
+	dv_index_remove(d, &p->hs_entry);
+	p->hs_entry.kind = DV_INDEX_HANDSHAKE;
+	p->hs_entry.peer = p;
+	dv_index_insert(d, &p->hs_entry);
+	wall = d->io.wall_ns(d->io.arg);
+	dv_tai64n(tai, wall / DV_NSEC_PER_SEC,
+		  (uint32_t)(wall % DV_NSEC_PER_SEC));
+	rc = noise_create_initiation(&d->local, &p->np, p->hs_entry.index, tai,
+				     NULL, d->scratch, &n);
+	if (rc < 0) {
+		dv_index_remove(d, &p->hs_entry);
+		dv_device_log_drop(d, "handshake initiation failed: %s",
+				   noise_strerror(rc));
+		return;
+	}
+	dv_send_handshake(p, d->scratch, n);
+	dv_timers_handshake_initiated(p);
+}
+
+/* WireGuard pads the plaintext to a multiple of 16, never past the MTU
+ * (PROTOCOL.md: a full 1420-byte packet goes unpadded). */
+static size_t padded_len(size_t len, size_t mtu)
+{
+	size_t unit = len, padded;
+
+	if (unit > mtu)
+		unit %= mtu;
+	padded = (unit + DV_DATA_PADDING - 1) & ~(size_t)(DV_DATA_PADDING - 1);
+	if (padded > mtu)
+		padded = mtu;
+	return len + (padded - unit);
+}
+
+/* Encrypts the packet at pkt in place (headroom and tailroom available)
+ * with the peer's current keypair and sends it. */
+static void seal_and_send(struct dv_peer *p, struct dv_keypair *kp,
+			  uint8_t *pkt, size_t len)
+{
+	size_t plen = padded_len(len, p->dev->mtu);
+	uint8_t *hdr = pkt - DV_DATA_HEADER_LEN;
+	uint64_t ctr = kp->send_counter++;
+
+	memset(pkt + len, 0, plen - len);
+	hdr[0] = DV_MSG_DATA;
+	hdr[1] = hdr[2] = hdr[3] = 0;
+	dv_le32_put(hdr + DV_DATA_OFF_RECEIVER, kp->k.remote_index);
+	dv_le64_put(hdr + DV_DATA_OFF_COUNTER, ctr);
+	if (dv_aead_seal(pkt, pkt, plen, NULL, 0, ctr, kp->k.send) < 0)
+		return;
+	dv_send_raw(p, hdr, DV_DATA_HEADER_LEN + plen + DV_TAG_LEN);
+}
+
+/* Whitepaper 6.2: the initiator of the current session starts a new
+ * handshake once it is REKEY_AFTER_TIME old; either side does after
+ * REKEY_AFTER_MESSAGES. */
+static void keep_key_fresh(struct dv_peer *p)
+{
+	struct dv_device *d = p->dev;
+	struct dv_keypair *kp = p->cur;
+
+	if (!kp)
+		return;
+	if (kp->send_counter > DV_REKEY_AFTER_MESSAGES ||
+	    (kp->k.initiator && dv_now(d) - kp->birth_ns >= d->rekey_after_ns))
+		dv_send_initiation(p, false);
+}
+
+void dv_send_keepalive(struct dv_peer *p)
+{
+	uint8_t buf[DV_DATA_HEADER_LEN + DV_TAG_LEN];
+
+	if (!dv_keypair_send_ok(p->dev, p->cur)) {
+		dv_send_initiation(p, false);
+		return;
+	}
+	seal_and_send(p, p->cur, buf + DV_DATA_HEADER_LEN, 0);
+	keep_key_fresh(p);
+}
+
+void dv_send_staged(struct dv_peer *p)
+{
+	bool sent = false;
+
+	if (!p->staged_count) {
+		dv_send_keepalive(p);
+		return;
+	}
+	if (!dv_keypair_send_ok(p->dev, p->cur)) {
+		dv_send_initiation(p, false);
+		return;
+	}
+	while (p->staged_count) {
+		struct dv_staged *s = &p->staged[p->staged_head];
+
+		seal_and_send(p, p->cur, s->buf + DV_HEADROOM, s->len);
+		free(s->buf);
+		s->buf = NULL;
+		p->staged_head = (p->staged_head + 1) % DV_STAGED_MAX;
+		p->staged_count--;
+		sent = true;
+	}
+	p->staged_head = 0;
+	if (sent)
+		dv_timers_data_sent(p);
+	keep_key_fresh(p);
+}
+
+/* The peer that owns the packet's destination address, or NULL. */
+static struct dv_peer *route(struct dv_device *d, const uint8_t *pkt,
+			     size_t len)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4)
+		return dv_allowedips_lookup(&d->aips, AF_INET, pkt + 16);
+	if (len >= 40 && pkt[0] >> 4 == 6)
+		return dv_allowedips_lookup(&d->aips, AF_INET6, pkt + 24);
+	return NULL;
+}
+
+void dv_device_tun_rx(struct dv_device *d, uint8_t *pkt, size_t len)
+{
+	struct dv_peer *p = route(d, pkt, len);
+
+	if (!p) {
+		d->stats.tx_no_route++;
+		return;
+	}
+	if (p->staged_count || !dv_keypair_send_ok(d, p->cur)) {
+		dv_peer_stage(p, pkt, len);
+		dv_send_staged(p);
+		return;
+	}
+	seal_and_send(p, p->cur, pkt, len);
+	dv_timers_data_sent(p);
+	keep_key_fresh(p);
+}
+
+void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
+			    const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dv_device_tun_rx(d, pkts[i], lens[i]);
+}
