@@ -110,7 +110,7 @@ static void io_log(void *arg, int prio, const char *msg)
 {
 	struct dv_daemon *d = arg;
 
-	dv_log(prio, "%s: %s", d->ifname, msg);
+	dv_log(prio, "%s", msg); /* the log ident names the interface */
 }
 
 static int io_set_listen_port(void *arg, uint16_t port, uint16_t *bound)
@@ -119,19 +119,18 @@ static int io_set_listen_port(void *arg, uint16_t port, uint16_t *bound)
 	int r = dv_udp_rebind(&d->udp, port);
 
 	if (r < 0) {
-		dv_log(LOG_WARNING, "%s: listen port %u refused: %s", d->ifname, port,
-		       strerror(-r));
+		dv_log(LOG_WARNING, "listen port %u refused: %s", port, strerror(-r));
 		return r;
 	}
 	/* The old fd left the epoll set when it was closed. */
 	d->udp_ev.fd = d->udp.fd;
 	if (dv_ev_add(d->epfd, &d->udp_ev, EPOLLIN) < 0) {
-		dv_log(LOG_ERR, "%s: epoll: %s", d->ifname, strerror(errno));
+		dv_log(LOG_ERR, "epoll: %s", strerror(errno));
 		d->running = 0;
 		return -errno;
 	}
 	*bound = d->udp.port;
-	dv_log(LOG_INFO, "%s: listening on UDP port %u", d->ifname, d->udp.port);
+	dv_log(LOG_INFO, "listening on UDP port %u", d->udp.port);
 	return 0;
 }
 
@@ -208,12 +207,12 @@ static void on_signal(struct dv_ev *ev, uint32_t events)
 
 	while (read(ev->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			dv_log(LOG_INFO, "%s: SIGHUP ignored: change a running interface "
-			       "with `wg set`, or restart it", d->ifname);
+			dv_log(LOG_INFO, "SIGHUP ignored: change a running interface "
+			       "with `wg set`, or restart it");
 			continue;
 		}
-		dv_log(LOG_INFO, "%s: %s received, stopping", d->ifname,
-		       strsignal((int)si.ssi_signo));
+		dv_log(LOG_INFO, "%s received, stopping",
+		       si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 		d->running = 0;
 	}
 }
@@ -375,7 +374,7 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	d->running = 1;
-	dv_log(LOG_INFO, "%s: up: UDP port %u, MTU %u, %zu peer%s", d->ifname,
+	dv_log(LOG_INFO, "%s is up: UDP port %u, MTU %u, %zu peer%s", d->ifname,
 	       d->udp.port, cfg->mtu, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");
 	return d;
 fail:
