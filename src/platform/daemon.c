@@ -108,8 +108,6 @@ static uint64_t io_wall_ns(void *arg)
 
 static void io_log(void *arg, int prio, const char *msg)
 {
-	struct dv_daemon *d = arg;
-
 	dv_log(prio, "%s", msg); /* the log ident names the interface */
 }
 
