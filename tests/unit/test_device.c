@@ -1,0 +1,319 @@
+/* The device core end to end in memory: two devices with a fake platform
+ * (fake_io.h) handshake in each mode and exchange data both ways; a
+ * wrong-mode message is counted and dropped; replays, spoofed inner
+ * sources and random or truncated datagrams of every type are dropped and
+ * leave the session working; under load a cookie reply comes first;
+ * roaming follows the last authenticated source. */
+#include <stdio.h>
+
+#include "device/internal.h"
+#include "fake_io.h"
+#include "t.h"
+
+static uint64_t clk;
+static struct fake A, B;
+static struct fake *both[2] = { &A, &B };
+
+static void setup(enum dv_mode ma, enum dv_mode mb)
+{
+	struct fake *pb = &B, *pa = &A;
+
+	clk = 1000 * DV_NSEC_PER_SEC;
+	fake_identity(&A, 1);
+	fake_identity(&B, 2);
+	T_CHECK(fake_start(&A, &clk, ma, &pb, NULL, 1) != NULL);
+	T_CHECK(fake_start(&B, &clk, mb, &pa, NULL, 1) != NULL);
+}
+
+static void teardown(void)
+{
+	fake_stop(&A);
+	fake_stop(&B);
+}
+
+/* Sends one packet each way and checks it arrives intact. */
+static int exchange(size_t len, uint8_t fill)
+{
+	uint8_t want[2000];
+	int ok = 1;
+
+	A.ntun = B.ntun = 0;
+	tun_send(&A, 1, 2, len, fill);
+	pump(both, 2);
+	make_ip4(want, len, 1, 2, fill);
+	ok &= B.ntun == 1 && B.tun[0].len == len && !memcmp(B.tun[0].buf, want, len);
+	tun_send(&B, 2, 1, len, (uint8_t)(fill + 1));
+	pump(both, 2);
+	make_ip4(want, len, 2, 1, (uint8_t)(fill + 1));
+	ok &= A.ntun == 1 && A.tun[0].len == len && !memcmp(A.tun[0].buf, want, len);
+	return ok;
+}
+
+static void handshake_in_mode(enum dv_mode m)
+{
+	struct dv_peer *pa, *pb;
+
+	setup(m, m);
+	/* The first packet is staged, an initiation goes out; the response
+	 * releases it; the answer flows back on the new session. */
+	tun_send(&A, 1, 2, 100, 0xaa);
+	T_CHECK(A.nsent == 1 && A.sent[0].buf[0] == noise_initiation_type(m));
+	pump(both, 2);
+	T_CHECK(B.ntun == 1 && B.tun[0].len == 100);
+	pa = A.dev->peers;
+	pb = B.dev->peers;
+	T_CHECK(pa->cur && pa->cur->k.initiator);
+	T_CHECK(pb->cur && !pb->cur->k.initiator && !pb->next);
+	T_CHECK(exchange(100, 1));
+	T_CHECK(exchange(1420, 2)); /* a full-MTU packet goes unpadded */
+	T_CHECK(exchange(21, 3));
+	T_CHECK(pa->rx_bytes > 0 && pa->tx_bytes > 0);
+	/* IPv6 inner packets route too. */
+	{
+		uint8_t buf[DV_HEADROOM + 60 + DV_TAILROOM] = { 0 }, *p6 = buf + DV_HEADROOM;
+
+		p6[0] = 0x60;
+		p6[5] = 20; /* payload length */
+		p6[8] = 0xfd, p6[23] = 1;   /* src fd00::1 */
+		p6[24] = 0xfd, p6[39] = 2;  /* dst fd00::2 */
+		B.ntun = 0;
+		dv_device_tun_rx(A.dev, p6, 60);
+		pump(both, 2);
+		T_CHECK(B.ntun == 1 && B.tun[0].len == 60);
+	}
+	teardown();
+}
+
+static void test_classic(void)
+{
+	handshake_in_mode(DV_MODE_CLASSIC);
+	/* Classic is WireGuard's wire format: a 1420-byte packet becomes a
+	 * 1452-byte message, 100 bytes pad to 112 + 32. */
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	tun_send(&A, 1, 2, 100, 0);
+	T_CHECK(A.sent[0].len == DV_INITIATION_LEN);
+	pump(both, 2);
+	tun_send(&A, 1, 2, 1420, 0);
+	T_CHECK(A.nsent == 1 && A.sent[0].len == 1452);
+	A.nsent = 0;
+	tun_send(&A, 1, 2, 100, 0);
+	T_CHECK(A.nsent == 1 && A.sent[0].len == 16 + 112 + 16);
+	A.nsent = 0;
+	teardown();
+}
+
+static void test_hybrid(void)
+{
+	handshake_in_mode(DV_MODE_HYBRID);
+}
+
+static void test_pqonly(void)
+{
+	handshake_in_mode(DV_MODE_PQONLY);
+}
+
+static uint64_t refused(struct fake *f)
+{
+	return f->dev->peers->refused_handshakes;
+}
+
+/* A classic initiation to a peer configured hybrid: authenticated, then
+ * refused for its mode (no silent downgrade), and counted on that peer. */
+static void test_wrong_mode(void)
+{
+	setup(DV_MODE_CLASSIC, DV_MODE_HYBRID);
+	tun_send(&A, 1, 2, 60, 0);
+	pump(both, 2);
+	T_CHECK(B.ntun == 0);
+	T_CHECK(refused(&B) == 1 && B.dev->peers->refused_mode == 1);
+	T_CHECK(!B.dev->peers->cur && !B.dev->peers->next);
+	teardown();
+}
+
+static void test_replay_and_source(void)
+{
+	struct fake_pkt saved;
+	struct dv_device_stats st;
+
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	T_CHECK(exchange(80, 7));
+	/* Capture a data packet and deliver it twice. */
+	tun_send(&A, 1, 2, 80, 9);
+	saved = A.sent[0];
+	B.ntun = 0;
+	pump(both, 2);
+	T_CHECK(B.ntun == 1);
+	dv_device_udp_rx(B.dev, saved.buf, saved.len,
+			 (struct sockaddr *)&A.addr, sizeof(A.addr));
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(B.ntun == 1 && st.rx_data_bad == 1);
+	/* A inner source that is not A's allowed IP is dropped by B. */
+	tun_send(&A, 5, 2, 80, 9);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(B.ntun == 1 && st.rx_bad_source == 1);
+	/* No peer for the destination. */
+	tun_send(&A, 1, 77, 80, 9);
+	dv_device_get_stats(A.dev, &st);
+	T_CHECK(A.nsent == 0 && st.tx_no_route == 1);
+	T_CHECK(exchange(80, 11));
+	teardown();
+}
+
+static uint64_t rng = 0x1234567887654321ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Garbage of every type and size, and truncated or bit-flipped copies of
+ * real messages, leave the established session working. */
+static void garbage_in_mode(enum dv_mode m)
+{
+	static const size_t sizes[] = { 0, 1, 3, 4, 16, 31, 32, 33, 64, 92, 148,
+					1180, 1332, 4505, 4657, 1452 };
+	struct fake_pkt *real = malloc(4 * sizeof(*real));
+	uint8_t *buf = malloc(FAKE_MAX_PKT);
+	unsigned nreal = 0;
+
+	setup(m, m);
+	/* Capture an initiation, a response and two data messages. */
+	tun_send(&A, 1, 2, 60, 0);
+	real[nreal++] = A.sent[0];
+	pump(both, 2);
+	T_CHECK(exchange(60, 1));
+	tun_send(&A, 1, 2, 60, 0);
+	real[nreal++] = A.sent[0];
+	pump(both, 2);
+	for (int round = 0; round < 3000; round++) {
+		size_t len;
+
+		if (round % 3 == 0) {
+			const struct fake_pkt *r = &real[rnd() % nreal];
+
+			len = (size_t)(rnd() % (r->len + 1));
+			memcpy(buf, r->buf, r->len);
+			if (round % 2 && len)
+				buf[rnd() % len] ^= (uint8_t)(1u << (rnd() % 8));
+			else if (len < r->len)
+				len = r->len, buf[rnd() % len] ^= 0x40;
+		} else {
+			len = sizes[rnd() % (sizeof(sizes) / sizeof(sizes[0]))];
+			for (size_t i = 0; i < len; i++)
+				buf[i] = (uint8_t)rnd();
+			if (len >= 4) {
+				buf[0] = (uint8_t)(1 + rnd() % 8);
+				buf[1] = buf[2] = buf[3] = 0;
+			}
+		}
+		dv_device_udp_rx(B.dev, buf, len, (struct sockaddr *)&A.addr,
+				 sizeof(A.addr));
+		dv_device_udp_rx(A.dev, buf, len, (struct sockaddr *)&B.addr,
+				 sizeof(B.addr));
+		/* Replies to garbage (cookie replies, none expected) go nowhere. */
+		A.nsent = B.nsent = 0;
+	}
+	T_CHECK(exchange(200, 5));
+	T_CHECK(A.nlogs < 3000); /* drop logs are rate-limited */
+	teardown();
+	free(real);
+	free(buf);
+}
+
+static void test_garbage(void)
+{
+	garbage_in_mode(DV_MODE_CLASSIC);
+	garbage_in_mode(DV_MODE_HYBRID);
+}
+
+/* Under load the responder answers with a cookie reply and does no DH;
+ * the initiator's retry carries mac2 and goes through. */
+static void test_under_load(void)
+{
+	struct dv_device_stats st;
+
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	dv_device_set_load_threshold(B.dev, 0);
+	tun_send(&A, 1, 2, 60, 0);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 1 && B.ntun == 0);
+	T_CHECK(A.dev->peers->cookie.has_cookie);
+	clk += 6 * DV_NSEC_PER_SEC;
+	dv_device_timers(A.dev);
+	T_CHECK(count_type(&A, DV_MSG_INITIATION) == 1);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 1);
+	T_CHECK(B.ntun == 1);
+	teardown();
+}
+
+/* The endpoint follows the source of the last authenticated packet. */
+static void test_roaming(void)
+{
+	struct sockaddr_in *ep;
+
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	T_CHECK(exchange(60, 1));
+	A.addr.sin_addr.s_addr = htonl(0x7f000009);
+	T_CHECK(exchange(60, 2));
+	ep = (struct sockaddr_in *)&B.dev->peers->endpoint;
+	T_CHECK(ep->sin_addr.s_addr == htonl(0x7f000009));
+	/* A forged packet from elsewhere does not move it. */
+	{
+		uint8_t junk[64] = { 4 };
+		struct sockaddr_in evil = A.addr;
+
+		evil.sin_addr.s_addr = htonl(0x0a0a0a0a);
+		dv_device_udp_rx(B.dev, junk, sizeof(junk),
+				 (struct sockaddr *)&evil, sizeof(evil));
+		T_CHECK(ep->sin_addr.s_addr == htonl(0x7f000009));
+	}
+	teardown();
+}
+
+/* Three devices: A routes to B and C by destination. */
+static void test_several_peers(void)
+{
+	struct fake C;
+	struct fake *pbc[2] = { &B, &C }, *pa = &A, *all[3] = { &A, &B, &C };
+
+	clk = 1000 * DV_NSEC_PER_SEC;
+	fake_identity(&A, 1);
+	fake_identity(&B, 2);
+	fake_identity(&C, 3);
+	T_CHECK(fake_start(&A, &clk, DV_MODE_HYBRID, pbc, NULL, 2) != NULL);
+	T_CHECK(fake_start(&B, &clk, DV_MODE_HYBRID, &pa, NULL, 1) != NULL);
+	T_CHECK(fake_start(&C, &clk, DV_MODE_HYBRID, &pa, NULL, 1) != NULL);
+	tun_send(&A, 1, 2, 60, 0);
+	tun_send(&A, 1, 3, 70, 0);
+	pump(all, 3);
+	T_CHECK(B.ntun == 1 && B.tun[0].len == 60);
+	T_CHECK(C.ntun == 1 && C.tun[0].len == 70);
+	/* C cannot claim B's address. */
+	tun_send(&C, 2, 1, 60, 0);
+	pump(all, 3);
+	T_CHECK(A.ntun == 0);
+	fake_stop(&A);
+	fake_stop(&B);
+	fake_stop(&C);
+}
+
+int main(void)
+{
+	T_RUN(test_classic);
+	T_RUN(test_hybrid);
+	T_RUN(test_pqonly);
+	T_RUN(test_wrong_mode);
+	T_RUN(test_replay_and_source);
+	T_RUN(test_garbage);
+	T_RUN(test_under_load);
+	T_RUN(test_roaming);
+	T_RUN(test_several_peers);
+	return t_done();
+}
