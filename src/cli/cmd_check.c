@@ -1,10 +1,139 @@
-/* Placeholder until the subcommand lands. */
+/* dybervpn check: load a config as `up` would and say what it means,
+ * without touching the system and without printing any key. */
 #include "cli/cli.h"
 
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netdb.h>
 #include <stdio.h>
+
+#include "config/config.h"
+
+static void check_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dybervpn check -c FILE\n\n"
+		"Load and validate a config file (TOML), print its warnings and a\n"
+		"summary: the interface, its mode, addresses and listen port, and\n"
+		"each peer with its mode, allowed IPs and endpoint. No key is\n"
+		"printed. Endpoint host names are resolved, as `up` would.\n"
+		"Exit status: 0 valid, 1 invalid (the message names file, line\n"
+		"and key), 2 usage.\n\n"
+		"  -c, --config FILE  the config file\n"
+		"  -h, --help         this help\n");
+}
+
+static void print_warning(void *arg, const char *msg)
+{
+	unsigned *n = arg;
+
+	(*n)++;
+	fprintf(stderr, "warning: %s\n", msg);
+}
+
+static void print_cidrs(const char *label, const struct dv_cidr *c, size_t n)
+{
+	char buf[DV_CIDR_STRLEN];
+
+	printf("  %s:", label);
+	if (!n)
+		printf(" (none)");
+	for (size_t i = 0; i < n; i++) {
+		dv_cidr_format(&c[i], buf, sizeof(buf));
+		printf("%s %s", i ? "," : "", buf);
+	}
+	printf("\n");
+}
+
+static void print_peer(const struct dv_config *cfg, size_t i)
+{
+	const struct dv_peer_config *p = &cfg->peers[i];
+
+	printf("peer %zu (line %u)%s%s%s\n", i + 1, p->line,
+	       p->name[0] ? " \"" : "", p->name, p->name[0] ? "\"" : "");
+	printf("  mode: %s%s\n", dv_mode_name(p->mode),
+	       p->mode == cfg->mode ? "" : " (its own)");
+	print_cidrs("allowed ips", p->allowed_ips, p->n_allowed_ips);
+	if (p->has_endpoint) {
+		char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+		if (getnameinfo((const struct sockaddr *)&p->endpoint,
+				p->endpoint_len, host, sizeof(host), serv,
+				sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV))
+			printf("  endpoint: %s\n", p->endpoint_str);
+		else
+			printf("  endpoint: %s (%s%s%s:%s)\n", p->endpoint_str,
+			       p->endpoint.ss_family == AF_INET6 ? "[" : "", host,
+			       p->endpoint.ss_family == AF_INET6 ? "]" : "", serv);
+	} else {
+		printf("  endpoint: (none: waits for the peer to connect)\n");
+	}
+	if (p->persistent_keepalive)
+		printf("  persistent keepalive: every %u s\n",
+		       p->persistent_keepalive);
+	printf("  preshared key: %s\n", p->has_psk ? "yes" : "no");
+	if (p->mode == DV_MODE_PQONLY || p->has_mldsa_public_key)
+		printf("  ML-DSA-65 public key: %s\n",
+		       p->has_mldsa_public_key ? "yes" : "no");
+}
+
+static void print_summary(const struct dv_config *cfg)
+{
+	printf("interface %s\n", cfg->name[0] ? cfg->name : "(no name: chosen by up)");
+	printf("  mode: %s\n", dv_mode_name(cfg->mode));
+	print_cidrs("addresses", cfg->addresses, cfg->n_addresses);
+	if (cfg->listen_port)
+		printf("  listen port: %u\n", cfg->listen_port);
+	else
+		printf("  listen port: random\n");
+	printf("  mtu: %u\n", cfg->mtu);
+	printf("  ML-DSA-65 private key: %s\n",
+	       !cfg->has_mldsa_private_key ? "no" :
+	       cfg->mldsa_key_len == DV_MLDSA_SEED_LEN ? "yes (seed)" :
+							 "yes (expanded)");
+	printf("  peers: %zu\n", cfg->n_peers);
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		print_peer(cfg, i);
+}
 
 int check_main(int argc, char **argv)
 {
-	fprintf(stderr, "dybervpn check: not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct dv_config cfg;
+	const char *path = NULL;
+	unsigned warnings = 0;
+	char err[1024];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			check_usage(stdout);
+			return 0;
+		default:
+			check_usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		check_usage(stderr);
+		return 2;
+	}
+	if (dv_config_load(path, &cfg, err, sizeof(err), print_warning,
+			   &warnings)) {
+		fprintf(stderr, "error: %s\n", err);
+		return 1;
+	}
+	printf("%s: valid%s\n", path, warnings ? " (see the warnings)" : "");
+	print_summary(&cfg);
+	dv_config_free(&cfg);
+	return 0;
 }

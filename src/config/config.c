@@ -20,6 +20,7 @@
 
 #include "config/keys.h"
 #include "config/toml.h"
+#include "crypto/mldsa.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 
@@ -159,7 +160,7 @@ static int decode_key(const char *key, const struct dv_toml_value *v,
  * as WireGuard does). */
 static int add_cidrs(const char *key, const struct dv_toml_value *v,
 		     enum dv_cidr_hostbits hb, struct dv_cidr **list,
-		     size_t *n, char *err, size_t errlen)
+		     size_t *n, unsigned *line, char *err, size_t errlen)
 {
 	const struct dv_toml_value *items = v;
 	size_t n_items = 1;
@@ -171,39 +172,55 @@ static int add_cidrs(const char *key, const struct dv_toml_value *v,
 		return -1;
 	}
 	for (size_t i = 0; i < n_items; i++) {
-		char buf[256], *save = NULL, *tok;
+		const char *tok, *end;
 
+		*line = items[i].line; /* errors point at the entry */
 		if (items[i].type != DV_TOML_STRING)
 			return kerr(err, errlen, key,
 				    "expected strings in the array, got %s",
 				    type_name(items[i].type));
-		if (items[i].str_len >= sizeof(buf))
-			return kerr(err, errlen, key, "entry too long");
-		memcpy(buf, items[i].str, items[i].str_len + 1);
-		tok = strtok_r(buf, ",", &save);
-		if (!tok)
-			return kerr(err, errlen, key, "empty entry");
-		for (; tok; tok = strtok_r(NULL, ",", &save)) {
-			char why[160];
+		for (tok = items[i].str;; tok = end + 1) {
+			char buf[128], why[160];
 			struct dv_cidr *nl;
 			size_t tl;
 
+			end = strchr(tok, ',');
+			if (!end)
+				end = tok + strlen(tok);
 			tok += strspn(tok, " \t");
-			tl = strlen(tok);
+			tl = (size_t)(end - tok);
 			while (tl && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t'))
-				tok[--tl] = '\0';
+				tl--;
 			if (!tl)
 				return kerr(err, errlen, key, "empty entry");
+			if (tl >= sizeof(buf))
+				return kerr(err, errlen, key, "entry too long");
+			memcpy(buf, tok, tl);
+			buf[tl] = '\0';
 			nl = realloc(*list, (*n + 1) * sizeof(**list));
 			if (!nl)
 				return kerr(err, errlen, key, "out of memory");
 			*list = nl;
-			if (dv_cidr_parse(tok, &nl[*n], hb, why, sizeof(why)))
+			if (dv_cidr_parse(buf, &nl[*n], hb, why, sizeof(why)))
 				return kerr(err, errlen, key, "%s", why);
 			(*n)++;
+			if (!*end)
+				break;
 		}
 	}
 	return 0;
+}
+
+static void warn_line(struct ctx *x, unsigned line, const char *key,
+		      const char *what)
+{
+	char msg[sizeof(x->cfg->path) + DV_TOML_ERR_MAX];
+
+	if (!x->warn)
+		return;
+	snprintf(msg, sizeof(msg), "%s:%u: key '%s': %s", x->path, line, key,
+		 what);
+	x->warn(x->warn_arg, msg);
 }
 
 /* pq_private_key / pq_public_key: upstream's static ML-KEM keys, which
@@ -212,22 +229,38 @@ static int ignore_legacy(struct ctx *x, const char *key,
 			 const struct dv_toml_value *v, unsigned line,
 			 char *err, size_t errlen)
 {
-	char msg[DV_TOML_ERR_MAX + 4200];
-
 	if (want_type(key, v, DV_TOML_STRING, err, errlen))
 		return -1;
-	if (x->warn) {
-		snprintf(msg, sizeof(msg),
-			 "%s:%u: key '%s': ignored: the ML-KEM key is ephemeral "
-			 "in protocol v1, no static ML-KEM key is used",
-			 x->path, line, key);
-		x->warn(x->warn_arg, msg);
-	}
+	warn_line(x, line, key,
+		  "ignored: protocol v1 has no static ML-KEM key (its ML-KEM "
+		  "key is ephemeral)");
+	return 0;
+}
+
+/* Upstream's `dns` (a string or an array of addresses), which a
+ * wg-quick-like tool would install. We do not touch the resolver, so the
+ * user is told: their DNS queries do not go through the tunnel unless they
+ * configure it themselves. */
+static int ignore_dns(struct ctx *x, const char *key,
+		      const struct dv_toml_value *v, unsigned line, char *err,
+		      size_t errlen)
+{
+	size_t n = v->type == DV_TOML_ARRAY ? v->n_items : 1;
+	const struct dv_toml_value *items = v->type == DV_TOML_ARRAY ?
+					    v->items : v;
+
+	for (size_t i = 0; i < n; i++)
+		if (items[i].type != DV_TOML_STRING)
+			return kerr(err, errlen, key,
+				    "expected a string or an array of strings");
+	warn_line(x, line, key,
+		  "ignored: dybervpn does not configure DNS; set the resolver "
+		  "yourself");
 	return 0;
 }
 
 static int iface_key(struct ctx *x, const char *key,
-		     const struct dv_toml_value *v, unsigned line, char *err,
+		     const struct dv_toml_value *v, unsigned *line, char *err,
 		     size_t errlen)
 {
 	struct dv_config *c = x->cfg;
@@ -245,18 +278,18 @@ static int iface_key(struct ctx *x, const char *key,
 		c->listen_port = (uint16_t)n;
 	} else if (!strcmp(key, "address")) {
 		return add_cidrs(key, v, DV_CIDR_HOST_BITS_OK, &c->addresses,
-				 &c->n_addresses, err, errlen);
+				 &c->n_addresses, line, err, errlen);
 	} else if (!strcmp(key, "mode")) {
-		x->il.mode = line;
+		x->il.mode = *line;
 		return set_mode(key, v, &c->mode, err, errlen);
 	} else if (!strcmp(key, "mtu")) {
 		if (want_int(key, v, DV_CONFIG_MTU_MIN, DV_CONFIG_MTU_MAX, &n,
 			     err, errlen))
 			return -1;
 		c->mtu = (unsigned)n;
-		x->il.mtu = line;
+		x->il.mtu = *line;
 	} else if (!strcmp(key, "private_key")) {
-		x->il.private_key = line;
+		x->il.private_key = *line;
 		return decode_key(key, v, c->private_key,
 				  sizeof(c->private_key), err, errlen);
 	} else if (!strcmp(key, "mldsa_private_key")) {
@@ -271,15 +304,18 @@ static int iface_key(struct ctx *x, const char *key,
 				       &c->mldsa_key_len, lens, 2, v->str, why,
 				       sizeof(why)))
 			return kerr(err, errlen, key, "%s", why);
+		/* FIPS 204, Algorithm 25 (skDecode): s1 and s2 must be in
+		 * [-eta, eta], or signing would not be ML-DSA. */
+		if (c->mldsa_key_len == DV_MLDSA_SK_LEN &&
+		    mldsa65_check_sk(c->mldsa_seed_or_sk))
+			return kerr(err, errlen, key,
+				    "not a valid ML-DSA-65 expanded key");
 		c->has_mldsa_private_key = 1;
-		x->il.mldsa_private_key = line;
+		x->il.mldsa_private_key = *line;
 	} else if (!strcmp(key, "pq_private_key")) {
-		return ignore_legacy(x, key, v, line, err, errlen);
+		return ignore_legacy(x, key, v, *line, err, errlen);
 	} else if (!strcmp(key, "dns")) {
-		/* Ignoring it would leak DNS queries outside the tunnel. */
-		return kerr(err, errlen, key,
-			    "not supported: dybervpn does not configure DNS; "
-			    "remove it and set the resolver yourself");
+		return ignore_dns(x, key, v, *line, err, errlen);
 	} else {
 		return kerr(err, errlen, key, "unknown key in [interface]");
 	}
@@ -287,7 +323,7 @@ static int iface_key(struct ctx *x, const char *key,
 }
 
 static int peer_key(struct ctx *x, const char *key,
-		    const struct dv_toml_value *v, unsigned line, char *err,
+		    const struct dv_toml_value *v, unsigned *line, char *err,
 		    size_t errlen)
 {
 	struct dv_peer_config *p = cur_peer(x);
@@ -295,7 +331,7 @@ static int peer_key(struct ctx *x, const char *key,
 	int64_t n;
 
 	if (!strcmp(key, "public_key")) {
-		pl->public_key = line;
+		pl->public_key = *line;
 		return decode_key(key, v, p->public_key, sizeof(p->public_key),
 				  err, errlen);
 	} else if (!strcmp(key, "preshared_key")) {
@@ -304,7 +340,7 @@ static int peer_key(struct ctx *x, const char *key,
 		p->has_psk = 1;
 	} else if (!strcmp(key, "allowed_ips")) {
 		return add_cidrs(key, v, DV_CIDR_NO_HOST_BITS, &p->allowed_ips,
-				 &p->n_allowed_ips, err, errlen);
+				 &p->n_allowed_ips, line, err, errlen);
 	} else if (!strcmp(key, "endpoint")) {
 		char why[DV_TOML_ERR_MAX];
 
@@ -323,23 +359,23 @@ static int peer_key(struct ctx *x, const char *key,
 			return -1;
 		p->persistent_keepalive = (uint16_t)n;
 	} else if (!strcmp(key, "mode")) {
-		pl->mode = line;
+		pl->mode = *line;
 		return set_mode(key, v, &p->mode, err, errlen);
 	} else if (!strcmp(key, "mldsa_public_key")) {
 		if (decode_key(key, v, p->mldsa_public_key,
 			       sizeof(p->mldsa_public_key), err, errlen))
 			return -1;
 		p->has_mldsa_public_key = 1;
-		pl->mldsa_public_key = line;
+		pl->mldsa_public_key = *line;
 	} else if (!strcmp(key, "name")) {
 		if (want_type(key, v, DV_TOML_STRING, err, errlen) ||
 		    check_name(key, v->str, DV_CONFIG_PEER_NAME_MAX, "_.@+-",
 			       err, errlen))
 			return -1;
 		memcpy(p->name, v->str, v->str_len + 1);
-		pl->name = line;
+		pl->name = *line;
 	} else if (!strcmp(key, "pq_public_key")) {
-		return ignore_legacy(x, key, v, line, err, errlen);
+		return ignore_legacy(x, key, v, *line, err, errlen);
 	} else {
 		return kerr(err, errlen, key, "unknown key in [[peer]]");
 	}
@@ -347,7 +383,7 @@ static int peer_key(struct ctx *x, const char *key,
 }
 
 static int on_keyval(void *arg, const char *key, const struct dv_toml_value *v,
-		     unsigned line, char *err, size_t errlen)
+		     unsigned *line, char *err, size_t errlen)
 {
 	struct ctx *x = arg;
 

@@ -438,6 +438,7 @@ static int parse_value(struct cur *c, struct dv_toml_value *v, int depth)
 {
 	char ch = peek(c, 0);
 
+	v->line = c->line;
 	if (ch == '"' || ch == '\'') {
 		v->type = DV_TOML_STRING;
 		return parse_string(c, &v->str, &v->str_len);
@@ -546,7 +547,7 @@ static int parse_keyval(struct cur *c)
 	if (!r && seen_add(&p->keys, key, 0))
 		r = cerr(c, "out of memory");
 	if (!r && p->h.keyval &&
-	    p->h.keyval(p->h.arg, key, &v, key_line, p->err, sizeof(p->err))) {
+	    p->h.keyval(p->h.arg, key, &v, &key_line, p->err, sizeof(p->err))) {
 		p->failed = 1;
 		p->err_line = key_line;
 		r = -1;

@@ -34,6 +34,7 @@ struct dv_toml_value {
 	enum dv_toml_type type;
 	char *str; /* STRING: NUL-terminated, no NUL inside, valid UTF-8 */
 	size_t str_len;
+	unsigned line;    /* where the value starts */
 	int64_t integer;  /* INTEGER */
 	int boolean;      /* BOOL: 0 or 1 */
 	struct dv_toml_value *items; /* ARRAY */
@@ -41,8 +42,9 @@ struct dv_toml_value {
 };
 
 /* The callbacks return 0 to go on, or -1 after writing what is wrong into
- * err (the parser adds the line number). line is the line of the header,
- * or of the key (for a value spanning lines, the line it starts on). */
+ * err; the parser then reports it at *line. *line is the line of the
+ * header, or of the key; a keyval callback may move it (to the line of one
+ * item of a multi-line array, v->items[i].line). */
 struct dv_toml_handler {
 	void *arg;
 	/* name is the dotted header ("peer", "access_control.role"),
@@ -50,7 +52,7 @@ struct dv_toml_handler {
 	int (*table)(void *arg, const char *name, int is_array, unsigned line,
 		     char *err, size_t errlen);
 	int (*keyval)(void *arg, const char *key, const struct dv_toml_value *v,
-		      unsigned line, char *err, size_t errlen);
+		      unsigned *line, char *err, size_t errlen);
 };
 
 struct dv_toml_seen; /* private: names defined so far */

@@ -63,19 +63,22 @@ static int rec_table(void *arg, const char *name, int is_array, unsigned line,
 }
 
 static int rec_keyval(void *arg, const char *key, const struct dv_toml_value *v,
-		      unsigned line, char *err, size_t errlen)
+		      unsigned *line, char *err, size_t errlen)
 {
 	struct rec *r = arg;
 	char b[32];
 
 	if (r->fail_key && !strcmp(key, r->fail_key)) {
+		/* Pins the error on the last item of an array. */
+		if (v->type == DV_TOML_ARRAY && v->n_items)
+			*line = v->items[v->n_items - 1].line;
 		snprintf(err, errlen, "key '%s': refused by the handler", key);
 		return -1;
 	}
 	rec_put(r, key);
 	rec_put(r, "=");
 	rec_value(r, v);
-	snprintf(b, sizeof(b), "@%u ", line);
+	snprintf(b, sizeof(b), "@%u ", *line);
 	rec_put(r, b);
 	return 0;
 }
@@ -283,10 +286,15 @@ static void test_handler_errors(void)
 	char err[DV_TOML_ERR_MAX];
 	unsigned line;
 
-	/* A handler's refusal carries its message and the key's line, the
-	 * first line of a multi-line value. */
+	/* A handler's refusal carries its message and the key's line, or
+	 * the line the handler names (here its last item's). */
 	T_CHECK(run("a = 1\nbad = [\n1,\n2]\nc = 3\n", &r, &line, err,
 		    sizeof(err)) == -1);
+	T_CHECK(line == 4);
+	T_CHECK(!strcmp(err, "key 'bad': refused by the handler"));
+	T_CHECK(!strcmp(r.out, "a=1@1 "));
+	r.out[0] = '\0';
+	T_CHECK(run("a = 1\nbad = 5\n", &r, &line, err, sizeof(err)) == -1);
 	T_CHECK(line == 2);
 	T_CHECK(!strcmp(err, "key 'bad': refused by the handler"));
 	T_CHECK(!strcmp(r.out, "a=1@1 "));
