@@ -187,12 +187,29 @@ void sha3_512_init(struct keccak_state *st)
 	keccak_init(st, SHA3_512_RATE, 0x06);
 }
 
-/* XOR bytes into the state starting at byte offset pos (pos + len <= rate). */
+/* XOR bytes into the state from byte offset pos (pos + len <= rate):
+ * single bytes up to a lane boundary, whole lanes, then the tail. */
 static void keccak_xor_bytes(uint64_t s[25], unsigned pos, const uint8_t *in,
 			     size_t len)
 {
-	for (size_t i = 0; i < len; i++, pos++)
-		s[pos / 8] ^= (uint64_t)in[i] << (8 * (pos % 8));
+	for (; len && pos % 8; len--, pos++)
+		s[pos / 8] ^= (uint64_t)*in++ << (8 * (pos % 8));
+	for (; len >= 8; len -= 8, pos += 8, in += 8)
+		s[pos / 8] ^= keccak_load64(in);
+	for (; len; len--, pos++)
+		s[pos / 8] ^= (uint64_t)*in++ << (8 * (pos % 8));
+}
+
+/* The converse: copy len bytes of the state from offset pos out. */
+static void keccak_extract_bytes(const uint64_t s[25], unsigned pos, uint8_t *out,
+				 size_t len)
+{
+	for (; len && pos % 8; len--, pos++)
+		*out++ = (uint8_t)(s[pos / 8] >> (8 * (pos % 8)));
+	for (; len >= 8; len -= 8, pos += 8, out += 8)
+		keccak_store64(out, s[pos / 8]);
+	for (; len; len--, pos++)
+		*out++ = (uint8_t)(s[pos / 8] >> (8 * (pos % 8)));
 }
 
 void keccak_absorb(struct keccak_state *st, const uint8_t *in, size_t len)
@@ -215,10 +232,8 @@ void keccak_absorb(struct keccak_state *st, const uint8_t *in, size_t len)
 		keccak_f1600(st->s);
 		st->pos = 0;
 	}
-	/* Whole blocks, a lane at a time (every rate is a multiple of 8). */
 	while (len >= rate) {
-		for (unsigned i = 0; i < rate / 8; i++)
-			st->s[i] ^= keccak_load64(in + 8 * i);
+		keccak_xor_bytes(st->s, 0, in, rate);
 		keccak_f1600(st->s);
 		in += rate;
 		len -= rate;
@@ -242,27 +257,21 @@ void keccak_finalize(struct keccak_state *st)
 
 void keccak_squeeze(struct keccak_state *st, uint8_t *out, size_t len)
 {
-	unsigned rate = st->rate;
-
 	keccak_finalize(st);
 	while (len) {
-		if (st->pos == rate) {
+		size_t n;
+
+		if (st->pos == st->rate) {
 			keccak_f1600(st->s);
 			st->pos = 0;
 		}
-		if (st->pos == 0 && len >= rate) {
-			for (unsigned i = 0; i < rate / 8; i++)
-				keccak_store64(out + 8 * i, st->s[i]);
-			st->pos = rate;
-			out += rate;
-			len -= rate;
-			continue;
-		}
-		while (len && st->pos < rate) {
-			*out++ = (uint8_t)(st->s[st->pos / 8] >> (8 * (st->pos % 8)));
-			st->pos++;
-			len--;
-		}
+		n = st->rate - st->pos;
+		if (n > len)
+			n = len;
+		keccak_extract_bytes(st->s, st->pos, out, n);
+		st->pos += (unsigned)n;
+		out += n;
+		len -= n;
 	}
 }
 

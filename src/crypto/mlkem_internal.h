@@ -40,28 +40,52 @@ struct mlkem_polyvec {
 	struct mlkem_poly p[MLKEM_K];
 };
 
-#define MLKEM_QINV 62209u /* q^-1 mod 2^16 */
+#define MLKEM_QINV (-3327) /* q^-1 mod 2^16, signed */
+
+/* The arithmetic is written with 16-bit high and low products only, the
+ * shape of SSE2's pmulhw / pmullw, so the compiler vectorizes the loops
+ * over coefficients. Truncations to int16_t wrap (GCC and Clang). */
+static inline int16_t mlkem_mulhi(int16_t a, int16_t b)
+{
+	return (int16_t)(((int32_t)a * b) >> 16);
+}
+
+static inline int16_t mlkem_mullo(int16_t a, int16_t b)
+{
+	return (int16_t)((int32_t)a * b);
+}
+
+/* Montgomery multiplication a * b * 2^-16 mod q, |result| < q for |b| <=
+ * q/2 (or |a * b| < q * 2^15), with bqinv = b * q^-1 mod 2^16 given: a*b
+ * and t*q, t = a * bqinv, agree in their low 16 bits, so their difference
+ * is the difference of the high halves. */
+static inline int16_t mlkem_fqmul_pre(int16_t a, int16_t b, int16_t bqinv)
+{
+	int16_t t = mlkem_mullo(a, bqinv);
+
+	return (int16_t)(mlkem_mulhi(a, b) - mlkem_mulhi(t, MLKEM_Q));
+}
+
+static inline int16_t mlkem_fqmul(int16_t a, int16_t b)
+{
+	return mlkem_fqmul_pre(a, b, mlkem_mullo(b, MLKEM_QINV));
+}
 
 /* a * 2^-16 mod q for |a| < q * 2^15, result in (-q, q). */
 static inline int16_t mlkem_montgomery_reduce(int32_t a)
 {
-	int16_t t = (int16_t)((uint32_t)a * MLKEM_QINV);
+	int16_t t = mlkem_mullo((int16_t)a, MLKEM_QINV);
 
 	return (int16_t)((a - (int32_t)t * MLKEM_Q) >> 16);
 }
 
-/* a mod q in [-(q-1)/2, (q-1)/2] for any int16 a: 20159 = round(2^26 / q). */
+/* a mod q in [-(q-1)/2, (q-1)/2] for any int16 a: 20159 = round(2^26 / q),
+ * and ((a * 20159 >> 16) + 2^9) >> 10 = (a * 20159 + 2^25) >> 26. */
 static inline int16_t mlkem_barrett_reduce(int16_t a)
 {
-	int16_t t = (int16_t)(((int32_t)20159 * a + (1 << 25)) >> 26);
+	int16_t t = (int16_t)((mlkem_mulhi(a, 20159) + (1 << 9)) >> 10);
 
-	return (int16_t)(a - t * MLKEM_Q);
-}
-
-/* a * b * 2^-16 mod q. */
-static inline int16_t mlkem_fqmul(int16_t a, int16_t b)
-{
-	return mlkem_montgomery_reduce((int32_t)a * b);
+	return (int16_t)(a - mlkem_mullo(t, MLKEM_Q));
 }
 
 /* mlkem_ntt.c: FIPS 203 Algorithms 9-12 with Montgomery arithmetic. */
@@ -70,8 +94,8 @@ extern const int16_t mlkem_zetas[128];
 void mlkem_ntt(struct mlkem_poly *p);
 /* |coefficients| < q in (< 2q tolerated); out: NTT^-1(p) * 2^16, |.| < q. */
 void mlkem_invntt_tomont(struct mlkem_poly *p);
-/* r = sum_i a_i o b_i * 2^-16 (MultiplyNTTs), |r| < q; one side must be
- * below 4096 in magnitude, the other at most (q-1)/2. */
+/* r = sum_i a_i o b_i * 2^-16 (MultiplyNTTs), |r| < q; a must be below
+ * 4096 in magnitude, b at most (q-1)/2 (an NTT output). */
 void mlkem_polyvec_basemul_acc(struct mlkem_poly *r, const struct mlkem_polyvec *a,
 			       const struct mlkem_polyvec *b);
 

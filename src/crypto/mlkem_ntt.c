@@ -24,80 +24,128 @@ const int16_t mlkem_zetas[128] = {
 	 -108,  -308,   996,   991,   958, -1460,  1522,  1628,
 };
 
-/* FIPS 203, Algorithm 9 (Cooley-Tukey butterflies, k from 1 upwards).
- * Each of the 7 layers grows |c| by less than q, so from |c| <= q the
- * values stay below 8q < 2^15 and one Barrett pass at the end suffices. */
-void mlkem_ntt(struct mlkem_poly *p)
+/* mlkem_gammas[i] = 17^(2 BitRev7(i) + 1) * R mod q, centred (FIPS 203,
+ * Appendix A): the moduli X^2 - gamma_i of the base-case products, which
+ * come in pairs +-mlkem_zetas[64 + i / 2]. */
+static const int16_t mlkem_gammas[MLKEM_N / 2] = {
+	-1103,  1103,   430,  -430,   555,  -555,   843,  -843,
+	-1251,  1251,   871,  -871,  1550, -1550,   105,  -105,
+	  422,  -422,   587,  -587,   177,  -177,  -235,   235,
+	 -291,   291,  -460,   460,  1574, -1574,  1653, -1653,
+	 -246,   246,   778,  -778,  1159, -1159,  -147,   147,
+	 -777,   777,  1483, -1483,  -602,   602,  1119, -1119,
+	-1590,  1590,   644,  -644,  -872,   872,   349,  -349,
+	  418,  -418,   329,  -329,  -156,   156,   -75,    75,
+	  817,  -817,  1097, -1097,   603,  -603,   610,  -610,
+	 1322, -1322, -1285,  1285, -1465,  1465,   384,  -384,
+	-1215,  1215,  -136,   136,  1218, -1218, -1335,  1335,
+	 -874,   874,   220,  -220, -1187,  1187, -1659,  1659,
+	-1185,  1185, -1530,  1530, -1278,  1278,   794,  -794,
+	-1510,  1510,  -854,   854,  -870,   870,   478,  -478,
+	 -108,   108,  -308,   308,   996,  -996,   991,  -991,
+	  958,  -958, -1460,  1460,  1522, -1522,  1628, -1628,
+};
+
+/* One layer of Algorithm 9 (Cooley-Tukey butterflies), blocks of 2 * len.
+ * Inlined with a constant len so each inner loop has a fixed trip count
+ * the compiler can vectorize. */
+static inline __attribute__((always_inline)) void
+mlkem_ntt_layer(int16_t r[MLKEM_N], unsigned len, unsigned k)
 {
-	int16_t *r = p->c;
-	unsigned k = 1;
+	for (unsigned start = 0; start < MLKEM_N; start += 2 * len, k++) {
+		int16_t zeta = mlkem_zetas[k];
+		int16_t zqinv = mlkem_mullo(zeta, MLKEM_QINV);
+		int16_t *lo = r + start, *hi = r + start + len;
 
-	for (unsigned len = 128; len >= 2; len >>= 1) {
-		for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
-			int16_t zeta = mlkem_zetas[k++];
+		for (unsigned j = 0; j < len; j++) {
+			int16_t t = mlkem_fqmul_pre(hi[j], zeta, zqinv);
 
-			for (unsigned j = start; j < start + len; j++) {
-				int16_t t = mlkem_fqmul(zeta, r[j + len]);
-
-				r[j + len] = (int16_t)(r[j] - t);
-				r[j] = (int16_t)(r[j] + t);
-			}
+			hi[j] = (int16_t)(lo[j] - t);
+			lo[j] = (int16_t)(lo[j] + t);
 		}
 	}
+}
+
+/* FIPS 203, Algorithm 9, k running from 1 upwards: layer len uses zetas
+ * 128 / len .. 256 / len - 1. Each of the 7 layers grows |c| by less than
+ * q, so from |c| <= q the values stay below 8q < 2^15 and one Barrett
+ * pass at the end suffices. */
+void mlkem_ntt(struct mlkem_poly *p)
+{
+	mlkem_ntt_layer(p->c, 128, 1);
+	mlkem_ntt_layer(p->c, 64, 2);
+	mlkem_ntt_layer(p->c, 32, 4);
+	mlkem_ntt_layer(p->c, 16, 8);
+	mlkem_ntt_layer(p->c, 8, 16);
+	mlkem_ntt_layer(p->c, 4, 32);
+	mlkem_ntt_layer(p->c, 2, 64);
 	mlkem_poly_reduce(p);
 }
 
-/* FIPS 203, Algorithm 10 (Gentleman-Sande butterflies, k from 127 down),
- * with f[j + len] = zeta * (f[j + len] - t) so the forward zetas serve.
- * Sums are Barrett-reduced as they go; the final scaling by 1441 =
+/* One layer of Algorithm 10 (Gentleman-Sande butterflies), with
+ * f[j + len] = zeta * (f[j + len] - t) so the forward zetas serve, taken
+ * from k downwards. Sums are Barrett-reduced as they go. */
+static inline __attribute__((always_inline)) void
+mlkem_invntt_layer(int16_t r[MLKEM_N], unsigned len, unsigned k)
+{
+	for (unsigned start = 0; start < MLKEM_N; start += 2 * len, k--) {
+		int16_t zeta = mlkem_zetas[k];
+		int16_t zqinv = mlkem_mullo(zeta, MLKEM_QINV);
+		int16_t *lo = r + start, *hi = r + start + len;
+
+		for (unsigned j = 0; j < len; j++) {
+			int16_t t = lo[j];
+
+			lo[j] = mlkem_barrett_reduce((int16_t)(t + hi[j]));
+			hi[j] = mlkem_fqmul_pre((int16_t)(hi[j] - t), zeta, zqinv);
+		}
+	}
+}
+
+/* FIPS 203, Algorithm 10, k from 127 down. The final scaling by 1441 =
  * R^2 / 128 mod q both divides by 128 and multiplies by R, which cancels
  * the R^-1 left by mlkem_polyvec_basemul_acc. */
 void mlkem_invntt_tomont(struct mlkem_poly *p)
 {
-	int16_t *r = p->c;
-	unsigned k = 127;
-
-	for (unsigned len = 2; len <= 128; len <<= 1) {
-		for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
-			int16_t zeta = mlkem_zetas[k--];
-
-			for (unsigned j = start; j < start + len; j++) {
-				int16_t t = r[j];
-
-				r[j] = mlkem_barrett_reduce((int16_t)(t + r[j + len]));
-				r[j + len] = mlkem_fqmul(zeta, (int16_t)(r[j + len] - t));
-			}
-		}
-	}
+	mlkem_invntt_layer(p->c, 2, 127);
+	mlkem_invntt_layer(p->c, 4, 63);
+	mlkem_invntt_layer(p->c, 8, 31);
+	mlkem_invntt_layer(p->c, 16, 15);
+	mlkem_invntt_layer(p->c, 32, 7);
+	mlkem_invntt_layer(p->c, 64, 3);
+	mlkem_invntt_layer(p->c, 128, 1);
 	for (unsigned j = 0; j < MLKEM_N; j++)
-		r[j] = mlkem_fqmul(r[j], 1441);
+		p->c[j] = mlkem_fqmul(p->c[j], 1441);
 }
 
-/* FIPS 203, Algorithms 11 and 12, summed over the vector: in the NTT
- * domain a polynomial is 128 degree-1 residues mod X^2 - gamma_i, with
- * gamma_{2i} = 17^BitRev7(64 + i) = -gamma_{2i+1}. Products are summed in
- * 32 bits and reduced once: with one side below 4096 and the other at most
- * (q-1)/2 in magnitude, three pairs of terms stay below q * 2^15. */
-void mlkem_polyvec_basemul_acc(struct mlkem_poly *r, const struct mlkem_polyvec *a,
-			       const struct mlkem_polyvec *b)
+/* Algorithm 12 on every pair: r = a o b * 2^-16 when acc is 0, r += it
+ * when 1. Each product is a Montgomery product below q in magnitude (a
+ * below 4096, b at most (q-1)/2), all in 16 bits so the loop vectorizes;
+ * gamma is in Montgomery form, so b_odd * gamma carries no extra factor. */
+static inline __attribute__((always_inline)) void
+mlkem_basemul(int16_t *restrict r, const int16_t *restrict a,
+	      const int16_t *restrict b, int acc)
 {
-	for (unsigned i = 0; i < MLKEM_N / 4; i++) {
-		int16_t zeta = mlkem_zetas[64 + i];
-		int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+	for (unsigned i = 0; i < MLKEM_N / 2; i++) {
+		int16_t a0 = a[2 * i], a1 = a[2 * i + 1], b0 = b[2 * i], b1 = b[2 * i + 1];
+		int16_t bz = mlkem_fqmul(b1, mlkem_gammas[i]);
+		int16_t c0 = (int16_t)(mlkem_fqmul(a0, b0) + mlkem_fqmul(a1, bz));
+		int16_t c1 = (int16_t)(mlkem_fqmul(a0, b1) + mlkem_fqmul(a1, b0));
 
-		for (unsigned k = 0; k < MLKEM_K; k++) {
-			const int16_t *x = &a->p[k].c[4 * i], *y = &b->p[k].c[4 * i];
-
-			c0 += (int32_t)x[0] * y[0] +
-			      (int32_t)mlkem_fqmul(x[1], y[1]) * zeta;
-			c1 += (int32_t)x[0] * y[1] + (int32_t)x[1] * y[0];
-			c2 += (int32_t)x[2] * y[2] -
-			      (int32_t)mlkem_fqmul(x[3], y[3]) * zeta;
-			c3 += (int32_t)x[2] * y[3] + (int32_t)x[3] * y[2];
-		}
-		r->c[4 * i] = mlkem_montgomery_reduce(c0);
-		r->c[4 * i + 1] = mlkem_montgomery_reduce(c1);
-		r->c[4 * i + 2] = mlkem_montgomery_reduce(c2);
-		r->c[4 * i + 3] = mlkem_montgomery_reduce(c3);
+		r[2 * i] = (int16_t)(acc ? r[2 * i] + c0 : c0);
+		r[2 * i + 1] = (int16_t)(acc ? r[2 * i + 1] + c1 : c1);
 	}
+}
+
+/* FIPS 203, Algorithm 11 (MultiplyNTTs) summed over the vector: in the NTT
+ * domain a polynomial is 128 degree-1 residues mod X^2 - gamma_i. The
+ * sums of six products stay below 6q < 2^15, then are Barrett-reduced. */
+void mlkem_polyvec_basemul_acc(struct mlkem_poly *restrict r,
+			       const struct mlkem_polyvec *restrict a,
+			       const struct mlkem_polyvec *restrict b)
+{
+	mlkem_basemul(r->c, a->p[0].c, b->p[0].c, 0);
+	for (unsigned k = 1; k < MLKEM_K; k++)
+		mlkem_basemul(r->c, a->p[k].c, b->p[k].c, 1);
+	mlkem_poly_reduce(r);
 }

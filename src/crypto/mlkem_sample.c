@@ -3,6 +3,8 @@
  * SamplePolyCBD_2, the centred binomial noise drawn from PRF_2. */
 #include "crypto/mlkem_internal.h"
 
+#include <string.h>
+
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 
@@ -11,21 +13,23 @@
 #define MLKEM_GEN_BLOCKS 3
 
 /* Parse 12-bit candidates from buf, keeping those below q (Algorithm 7,
- * lines 5-13). rho is public, so branching on the candidates leaks
- * nothing. Returns the new count of coefficients. */
-static unsigned mlkem_rej_uniform(int16_t *r, unsigned ctr, const uint8_t *buf,
-				  unsigned buflen)
+ * lines 5-13). Each candidate is stored unconditionally and the count
+ * advanced by the comparison, which spares the hard-to-predict branches;
+ * r has one slot of slack for the second candidate of the last pair.
+ * Returns the new count of coefficients. */
+static unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr,
+				  const uint8_t *buf, unsigned buflen)
 {
 	for (unsigned i = 0; ctr < MLKEM_N && i + 3 <= buflen; i += 3) {
 		uint16_t d1 = (uint16_t)((buf[i] | buf[i + 1] << 8) & 0xfff);
 		uint16_t d2 = (uint16_t)(buf[i + 1] >> 4 | buf[i + 2] << 4);
 
-		if (d1 < MLKEM_Q)
-			r[ctr++] = (int16_t)d1;
-		if (d2 < MLKEM_Q && ctr < MLKEM_N)
-			r[ctr++] = (int16_t)d2;
+		r[ctr] = (int16_t)d1;
+		ctr += d1 < MLKEM_Q;
+		r[ctr] = (int16_t)d2;
+		ctr += d2 < MLKEM_Q;
 	}
-	return ctr;
+	return ctr < MLKEM_N ? ctr : MLKEM_N;
 }
 
 /* SampleNTT(rho || x || y) (Algorithm 7); coefficients in [0, q). */
@@ -34,22 +38,23 @@ static void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBY
 {
 	uint8_t buf[MLKEM_GEN_BLOCKS * SHAKE128_RATE];
 	uint8_t seed[MLKEM_SYMBYTES + 2];
+	int16_t coeffs[MLKEM_N + 1];
 	struct keccak_state st;
 	unsigned ctr;
 
-	for (unsigned i = 0; i < MLKEM_SYMBYTES; i++)
-		seed[i] = rho[i];
+	memcpy(seed, rho, MLKEM_SYMBYTES);
 	seed[MLKEM_SYMBYTES] = x;
 	seed[MLKEM_SYMBYTES + 1] = y;
 	shake128_init(&st);
 	keccak_absorb(&st, seed, sizeof(seed));
 	keccak_finalize(&st);
 	keccak_squeezeblocks(&st, buf, MLKEM_GEN_BLOCKS);
-	ctr = mlkem_rej_uniform(p->c, 0, buf, sizeof(buf));
+	ctr = mlkem_rej_uniform(coeffs, 0, buf, sizeof(buf));
 	while (ctr < MLKEM_N) {
 		keccak_squeezeblocks(&st, buf, 1);
-		ctr = mlkem_rej_uniform(p->c, ctr, buf, SHAKE128_RATE);
+		ctr = mlkem_rej_uniform(coeffs, ctr, buf, SHAKE128_RATE);
 	}
+	memcpy(p->c, coeffs, sizeof(p->c));
 }
 
 /* Algorithm 13 line 4-8 (and 14 lines 4-8): A[i][j] = SampleNTT(rho || j || i).
@@ -76,8 +81,7 @@ void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTE
 	uint8_t buf[MLKEM_ETA * MLKEM_N / 4];
 	uint8_t seed[MLKEM_SYMBYTES + 1];
 
-	for (unsigned i = 0; i < MLKEM_SYMBYTES; i++)
-		seed[i] = sigma[i];
+	memcpy(seed, sigma, MLKEM_SYMBYTES);
 	seed[MLKEM_SYMBYTES] = n;
 	shake256(buf, sizeof(buf), seed, sizeof(seed));
 
