@@ -24,12 +24,6 @@ static void mldsa_polyvecl_ntt(struct mldsa_polyvecl *v)
 		mldsa_ntt(&v->v[i]);
 }
 
-static void mldsa_polyveck_ntt(struct mldsa_polyveck *v)
-{
-	for (unsigned i = 0; i < MLDSA_K; i++)
-		mldsa_ntt(&v->v[i]);
-}
-
 /* H(tr || pre || ctx || msg, 64): mu of Algorithm 7 line 6 / Algorithm 8
  * line 7, where pre || ctx || msg is M' (Algorithm 2 line 10). */
 static void mldsa_mu(uint8_t mu[MLDSA65_MU_LEN], const uint8_t tr[MLDSA_TR_LEN],
@@ -54,8 +48,8 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 		uint8_t seeds[128]; /* rho || rho' || K */
 		struct mldsa_polyvecl s1, s1hat;
 		struct mldsa_polyveck s2, t, t0;
-		struct mldsa_poly a;
 	} ws;
+	struct mldsa_polyvecl arow;
 	struct mldsa_polyveck t1;
 	uint8_t tr[MLDSA_TR_LEN];
 	const uint8_t kl[2] = { MLDSA_K, MLDSA_L };
@@ -71,18 +65,12 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 	mldsa_expand_s(&ws.s1, &ws.s2, ws.seeds + 32);
 	ws.s1hat = ws.s1;
 	mldsa_polyvecl_ntt(&ws.s1hat);
-	/* t = NTT^-1(A-hat o NTT(s1)) + s2, generating A one entry at a time. */
+	/* t = NTT^-1(A-hat o NTT(s1)) + s2, generating A one row at a time. */
 	for (unsigned i = 0; i < MLDSA_K; i++) {
 		struct mldsa_poly *t = &ws.t.v[i];
 
-		for (unsigned j = 0; j < MLDSA_L; j++) {
-			mldsa_expand_a_entry(&ws.a, ws.seeds, i, j);
-			if (j == 0)
-				mldsa_poly_pointwise(t, &ws.a, &ws.s1hat.v[j]);
-			else
-				mldsa_poly_pointwise_acc(t, &ws.a, &ws.s1hat.v[j]);
-		}
-		mldsa_poly_reduce(t);
+		mldsa_expand_a_row(&arow, ws.seeds, i);
+		mldsa_polyvecl_dot(t, &arow, &ws.s1hat);
 		mldsa_invntt_tomont(t);
 		mldsa_poly_add(t, t, &ws.s2.v[i]);
 		mldsa_poly_freeze(t);
@@ -107,31 +95,42 @@ int mldsa65_keypair(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_LEN])
 	return ret;
 }
 
-/* Algorithm 7, Sign_internal, from line 7 on (mu given). */
+/* The verdict of a signing attempt is public (see the top of this file). */
+static int mldsa_rejected(uint32_t bad)
+{
+	CT_PUBLIC(&bad, sizeof(bad));
+	return bad != 0;
+}
+
+/* Algorithm 7, Sign_internal, from line 7 on (mu given). The products
+ * c * s1, c * s2 and c * t0 are computed exactly by sparse multiplication
+ * (mldsa_poly_mul_challenge) instead of through the NTT; the result is the
+ * same, as those products are small integers. The checks of lines 23 and
+ * 28 run in the order that rejects soonest (the r0 bound fails most
+ * often), which changes no output: an attempt is kept only if all pass. */
 static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA65_MU_LEN],
 			   const uint8_t sk[MLDSA65_SK_LEN], const uint8_t rnd[MLDSA65_RND_LEN])
 {
 	struct mldsa_matrix a;
 	struct {
 		uint8_t rho[32], key[32], tr[MLDSA_TR_LEN], rhopp[64];
-		struct mldsa_polyvecl s1hat, y, z;
-		struct mldsa_polyveck s2hat, t0hat, w, h;
-		struct mldsa_poly cp, hi, lo, tmp;
+		struct mldsa_polyvecl s1, y, z;
+		struct mldsa_polyveck s2, t0, w, h;
+		struct mldsa_poly hi, lo, tmp;
+		struct mldsa_poly_ext ext;
 		uint8_t w1enc[MLDSA_W1_LEN];
-		uint8_t ctilde[MLDSA_CTILDE_LEN];
 		struct keccak_state st;
 	} ws;
+	struct mldsa_poly cp;
+	uint8_t ctilde[MLDSA_CTILDE_LEN];
 	uint16_t kappa = 0;
 
 	if (mldsa65_check_sk(sk)) {
 		memset(sig, 0, MLDSA65_SIG_LEN);
 		return -1;
 	}
-	mldsa_sk_decode(ws.rho, ws.key, ws.tr, &ws.s1hat, &ws.s2hat, &ws.t0hat, sk);
+	mldsa_sk_decode(ws.rho, ws.key, ws.tr, &ws.s1, &ws.s2, &ws.t0, sk);
 	CT_PUBLIC(ws.rho, sizeof(ws.rho)); /* rho is part of pk */
-	mldsa_polyvecl_ntt(&ws.s1hat);
-	mldsa_polyveck_ntt(&ws.s2hat);
-	mldsa_polyveck_ntt(&ws.t0hat);
 	mldsa_expand_a(&a, ws.rho);
 
 	/* Line 7: rho'' = H(K || rnd || mu, 64). */
@@ -142,7 +141,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 	keccak_squeeze(&ws.st, ws.rhopp, sizeof(ws.rhopp));
 
 	for (;; kappa = (uint16_t)(kappa + MLDSA_L)) {
-		uint32_t bad;
+		uint32_t bad = 0;
 		unsigned hints = 0;
 
 		/* Lines 11-15: y, w = NTT^-1(A-hat o NTT(y)), w1 = HighBits(w),
@@ -153,10 +152,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *w = &ws.w.v[i];
 
-			mldsa_poly_pointwise(w, &a.row[i].v[0], &ws.z.v[0]);
-			for (unsigned j = 1; j < MLDSA_L; j++)
-				mldsa_poly_pointwise_acc(w, &a.row[i].v[j], &ws.z.v[j]);
-			mldsa_poly_reduce(w);
+			mldsa_polyvecl_dot(w, &a.row[i], &ws.z);
 			mldsa_invntt_tomont(w);
 			mldsa_poly_freeze(w);
 			mldsa_poly_decompose(&ws.h.v[i], &ws.lo, w);
@@ -165,41 +161,40 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		shake256_init(&ws.st);
 		keccak_absorb(&ws.st, mu, MLDSA65_MU_LEN);
 		keccak_absorb(&ws.st, ws.w1enc, sizeof(ws.w1enc));
-		keccak_squeeze(&ws.st, ws.ctilde, sizeof(ws.ctilde));
-		CT_PUBLIC(ws.ctilde, sizeof(ws.ctilde));
+		keccak_squeeze(&ws.st, ctilde, sizeof(ctilde));
+		CT_PUBLIC(ctilde, sizeof(ctilde));
+		mldsa_sample_in_ball(&cp, ctilde); /* line 16 */
 
-		/* Lines 16-18, 20: c, z = y + NTT^-1(c-hat o s1-hat). */
-		mldsa_sample_in_ball(&ws.cp, ws.ctilde);
-		mldsa_ntt(&ws.cp);
-		bad = 0;
-		for (unsigned i = 0; i < MLDSA_L; i++) {
-			struct mldsa_poly *z = &ws.z.v[i];
-
-			mldsa_poly_pointwise(z, &ws.cp, &ws.s1hat.v[i]);
-			mldsa_invntt_tomont(z);
-			mldsa_poly_add(z, z, &ws.y.v[i]);
-			mldsa_poly_center(z);
-			bad |= mldsa_poly_exceeds(z, MLDSA_GAMMA1 - MLDSA_BETA);
-		}
-		/* Lines 19, 21: r0 = LowBits(w - cs2); w now keeps w - cs2. */
+		/* Lines 19, 21, 23: r0 = LowBits(w - cs2) must stay below
+		 * gamma2 - beta. w keeps w - cs2 from here on. */
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *w = &ws.w.v[i];
 
-			mldsa_poly_pointwise(&ws.tmp, &ws.cp, &ws.s2hat.v[i]);
-			mldsa_invntt_tomont(&ws.tmp);
+			mldsa_poly_mul_challenge(&ws.tmp, &cp, &ws.s2.v[i], &ws.ext);
 			mldsa_poly_sub(w, w, &ws.tmp);
 			mldsa_poly_freeze(w);
 			mldsa_poly_decompose(&ws.hi, &ws.lo, w);
 			bad |= mldsa_poly_exceeds(&ws.lo, MLDSA_GAMMA2 - MLDSA_BETA);
 		}
-		/* Lines 25-28: ct0, h = MakeHint(-ct0, w - cs2 + ct0) (Algorithm
-		 * 39: HighBits(w - cs2 + ct0) != HighBits(w - cs2)). */
+		if (mldsa_rejected(bad))
+			continue;
+		/* Lines 18, 20, 23: z = y + cs1 must stay below gamma1 - beta. */
+		for (unsigned i = 0; i < MLDSA_L; i++) {
+			struct mldsa_poly *z = &ws.z.v[i];
+
+			mldsa_poly_mul_challenge(z, &cp, &ws.s1.v[i], &ws.ext);
+			mldsa_poly_add(z, z, &ws.y.v[i]);
+			bad |= mldsa_poly_exceeds(z, MLDSA_GAMMA1 - MLDSA_BETA);
+		}
+		if (mldsa_rejected(bad))
+			continue;
+		/* Lines 25-28: ct0 below gamma2, h = MakeHint(-ct0, w - cs2 +
+		 * ct0) (Algorithm 39: HighBits(w - cs2 + ct0) != HighBits(w -
+		 * cs2)) with at most omega ones. */
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *h = &ws.h.v[i];
 
-			mldsa_poly_pointwise(&ws.tmp, &ws.cp, &ws.t0hat.v[i]);
-			mldsa_invntt_tomont(&ws.tmp);
-			mldsa_poly_center(&ws.tmp);
+			mldsa_poly_mul_challenge(&ws.tmp, &cp, &ws.t0.v[i], &ws.ext);
 			bad |= mldsa_poly_exceeds(&ws.tmp, MLDSA_GAMMA2);
 			mldsa_poly_add(&ws.tmp, &ws.tmp, &ws.w.v[i]);
 			mldsa_poly_freeze(&ws.tmp);
@@ -213,16 +208,13 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 			}
 		}
 		bad |= (uint32_t)(MLDSA_OMEGA - (int32_t)hints) >> 31;
-		/* Lines 23 and 28: the verdict is public; a rejected candidate
-		 * is never output. */
-		CT_PUBLIC(&bad, sizeof(bad));
-		if (!bad)
+		if (!mldsa_rejected(bad))
 			break;
 	}
 	/* The accepted z and h are the signature: public from here. */
 	CT_PUBLIC(&ws.z, sizeof(ws.z));
 	CT_PUBLIC(&ws.h, sizeof(ws.h));
-	mldsa_sig_encode(sig, ws.ctilde, &ws.z, &ws.h);
+	mldsa_sig_encode(sig, ctilde, &ws.z, &ws.h);
 	ct_wipe(&ws, sizeof(ws));
 	return 0;
 }
@@ -287,9 +279,10 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 {
 	uint8_t rho[32], ctilde[MLDSA_CTILDE_LEN], ctilde2[MLDSA_CTILDE_LEN];
 	uint8_t w1enc[MLDSA_W1_LEN];
-	struct mldsa_polyvecl z;
 	struct mldsa_polyveck t1, h, w1;
-	struct mldsa_poly cp, w, a;
+	struct mldsa_polyvecl z, arow;
+	struct mldsa_poly cp, w, ct1;
+	struct mldsa_poly_ext ext;
 	struct keccak_state st;
 
 	/* Lines 2-4 and 13: a malformed hint (bottom) or ||z|| >= gamma1 -
@@ -301,24 +294,17 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 			return -1;
 	mldsa_pk_decode(rho, &t1, pk);
 	mldsa_sample_in_ball(&cp, ctilde);
-	mldsa_ntt(&cp);
 	mldsa_polyvecl_ntt(&z);
-	/* Line 9: w'approx = NTT^-1(A-hat o NTT(z) - NTT(c) o NTT(t1 * 2^d)),
-	 * generating A one entry at a time; line 10: w1' = UseHint(h, w'). */
+	/* Line 9: w'approx = NTT^-1(A-hat o NTT(z)) - c * t1 * 2^d, the latter
+	 * by exact sparse multiplication (|c t1 2^d| < 49 * 2^23), and A
+	 * generated one entry at a time; line 10: w1' = UseHint(h, w'). */
 	for (unsigned i = 0; i < MLDSA_K; i++) {
-		for (unsigned j = 0; j < MLDSA_L; j++) {
-			mldsa_expand_a_entry(&a, rho, i, j);
-			if (j == 0)
-				mldsa_poly_pointwise(&w, &a, &z.v[j]);
-			else
-				mldsa_poly_pointwise_acc(&w, &a, &z.v[j]);
-		}
-		mldsa_poly_shiftl(&t1.v[i]);
-		mldsa_ntt(&t1.v[i]);
-		mldsa_poly_pointwise(&a, &cp, &t1.v[i]);
-		mldsa_poly_sub(&w, &w, &a);
-		mldsa_poly_reduce(&w);
+		mldsa_expand_a_row(&arow, rho, i);
+		mldsa_polyvecl_dot(&w, &arow, &z);
 		mldsa_invntt_tomont(&w);
+		mldsa_poly_shiftl(&t1.v[i]);
+		mldsa_poly_mul_challenge(&ct1, &cp, &t1.v[i], &ext);
+		mldsa_poly_sub(&w, &w, &ct1);
 		mldsa_poly_freeze(&w);
 		mldsa_poly_use_hint(&w1.v[i], &w, &h.v[i]);
 	}

@@ -3,7 +3,6 @@
  * (factor 2^32) in place of the plain modular products of the spec. */
 #include "crypto/mldsa_poly.h"
 
-#define MLDSA_QINV 58728449 /* q^-1 mod 2^32 */
 
 /* zetas[i] = 2^32 * zeta^BitRev8(i) mod q, centered, for zeta = 1753, the
  * 512th root of unity of FIPS 204, Section 7.5 (table of Appendix B, in
@@ -42,22 +41,6 @@ static const int32_t mldsa_zetas[MLDSA_N] = {
 	-2939036, -2235985, -420899, -2286327, 183443, -976891, 1612842, -3545687,
 	-554416, 3919660, -48306, -1362209, 3937738, 1400424, -846154, 1976782,
 };
-
-/* For |a| < 2^31 * q, returns r = a * 2^-32 mod q with |r| < q. */
-int32_t mldsa_mont_reduce(int64_t a)
-{
-	int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint32_t)MLDSA_QINV);
-
-	return (int32_t)((a - (int64_t)t * MLDSA_Q) >> 32);
-}
-
-/* For a <= 2^31 - 2^22 - 1, returns r = a mod q in [-6283009, 6283007]. */
-int32_t mldsa_reduce32(int32_t a)
-{
-	int32_t t = (a + (1 << 22)) >> 23;
-
-	return a - t * MLDSA_Q;
-}
 
 /* Algorithm 41, Cooley-Tukey butterflies. Input |c| < q; output |c| < 9q,
  * since each of the 8 layers adds at most q to the bound. */

@@ -42,29 +42,43 @@ void mldsa_poly_freeze(struct mldsa_poly *p)
 		p->c[i] = mldsa_caddq(mldsa_reduce32(p->c[i]));
 }
 
-/* The "mod +-" representative of FIPS 204, Section 2.3. */
-void mldsa_poly_center(struct mldsa_poly *p)
+/* One reduction per coefficient instead of one per product: with a in
+ * [0, q) and |b| < 9q (an NTT output), each product is below 9q^2 and the
+ * sum of l = 5 of them below 2^31 q, the input bound of mldsa_mont_reduce. */
+void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
+			const struct mldsa_polyvecl *b)
 {
 	for (unsigned i = 0; i < MLDSA_N; i++) {
-		int32_t a = mldsa_caddq(mldsa_reduce32(p->c[i]));
+		int64_t acc = 0;
 
-		a -= ((((MLDSA_Q - 1) / 2) - a) >> 31) & MLDSA_Q;
-		p->c[i] = a;
+		for (unsigned j = 0; j < MLDSA_L; j++)
+			acc += (int64_t)a->v[j].c[i] * b->v[j].c[i];
+		r->c[i] = mldsa_mont_reduce(acc);
 	}
 }
 
-void mldsa_poly_pointwise(struct mldsa_poly *r, const struct mldsa_poly *a,
-			  const struct mldsa_poly *b)
+/* The challenge has tau = 49 nonzero coefficients, so 49 shifted additions
+ * of 256 lanes replace an NTT round trip; the fixed-length loops over
+ * distinct arrays vectorise. Exact: |c * s| <= 49 * max|s|. */
+void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
+			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext)
 {
-	for (unsigned i = 0; i < MLDSA_N; i++)
-		r->c[i] = mldsa_mont_reduce((int64_t)a->c[i] * b->c[i]);
-}
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		ext->c[i] = -s->c[i];
+		ext->c[MLDSA_N + i] = s->c[i];
+		r->c[i] = 0;
+	}
+	for (unsigned p = 0; p < MLDSA_N; p++) {
+		const int32_t *src = ext->c + MLDSA_N - p;
 
-void mldsa_poly_pointwise_acc(struct mldsa_poly *r, const struct mldsa_poly *a,
-			      const struct mldsa_poly *b)
-{
-	for (unsigned i = 0; i < MLDSA_N; i++)
-		r->c[i] += mldsa_mont_reduce((int64_t)a->c[i] * b->c[i]);
+		if (c->c[p] > 0) {
+			for (unsigned k = 0; k < MLDSA_N; k++)
+				r->c[k] += src[k];
+		} else if (c->c[p] < 0) {
+			for (unsigned k = 0; k < MLDSA_N; k++)
+				r->c[k] -= src[k];
+		}
+	}
 }
 
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound)

@@ -47,9 +47,25 @@ struct mldsa_matrix {
 	struct mldsa_polyvecl row[MLDSA_K];
 };
 
-/* mldsa_ntt.c: arithmetic mod q with Montgomery factor 2^32. */
-int32_t mldsa_mont_reduce(int64_t a);
-int32_t mldsa_reduce32(int32_t a);
+#define MLDSA_QINV 58728449 /* q^-1 mod 2^32 */
+
+/* For |a| < 2^31 * q, returns r = a * 2^-32 mod q with |r| < q. */
+static inline int32_t mldsa_mont_reduce(int64_t a)
+{
+	int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint32_t)MLDSA_QINV);
+
+	return (int32_t)((a - (int64_t)t * MLDSA_Q) >> 32);
+}
+
+/* For a <= 2^31 - 2^22 - 1, returns r = a mod q in [-6283009, 6283007]. */
+static inline int32_t mldsa_reduce32(int32_t a)
+{
+	int32_t t = (a + (1 << 22)) >> 23;
+
+	return a - t * MLDSA_Q;
+}
+
+/* mldsa_ntt.c: the transforms, with Montgomery factor 2^32. */
 void mldsa_ntt(struct mldsa_poly *p);
 void mldsa_invntt_tomont(struct mldsa_poly *p);
 
@@ -62,12 +78,20 @@ void mldsa_poly_shiftl(struct mldsa_poly *p);
 void mldsa_poly_reduce(struct mldsa_poly *p);
 /* Maps every coefficient to its representative in [0, q). */
 void mldsa_poly_freeze(struct mldsa_poly *p);
-/* Maps every coefficient to its representative in [-(q-1)/2, (q-1)/2]. */
-void mldsa_poly_center(struct mldsa_poly *p);
-void mldsa_poly_pointwise(struct mldsa_poly *r, const struct mldsa_poly *a,
-			  const struct mldsa_poly *b);
-void mldsa_poly_pointwise_acc(struct mldsa_poly *r, const struct mldsa_poly *a,
-			      const struct mldsa_poly *b);
+/* r = sum_j a[j] o b[j] * 2^-32 (NTT domain), a in [0, q), |b| < 9q. */
+void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
+			const struct mldsa_polyvecl *b);
+/* s extended negacyclically: c[i] = -s[i], c[N + i] = s[i], so that
+ * X^p * s = the 256 entries from N - p on. Scratch for the product below. */
+struct mldsa_poly_ext {
+	int32_t c[2 * MLDSA_N];
+};
+
+/* r = c * s in Z[X] / (X^256 + 1), exact (no reduction), for a challenge c
+ * with coefficients in {-1, 0, 1}. c is public; s may be secret (its copy
+ * in `ext` is then secret too, for the caller to wipe). */
+void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
+			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
 /* 1 when some centered coefficient has |c| >= bound, else 0; no early exit. */
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound);
 /* FIPS 204, Algorithm 35: input in [0, q); t1 in a1, t0 (centered) in a0. */
@@ -82,9 +106,8 @@ void mldsa_poly_use_hint(struct mldsa_poly *r, const struct mldsa_poly *a,
 			 const struct mldsa_poly *h);
 
 /* mldsa_sample.c: FIPS 204, Section 7.3. */
-/* Entry (r, s) of A-hat alone, for callers that need A only once. */
-void mldsa_expand_a_entry(struct mldsa_poly *a, const uint8_t rho[32], unsigned r,
-			  unsigned s);
+/* Row r of A-hat alone, for callers that need A only once. */
+void mldsa_expand_a_row(struct mldsa_polyvecl *row, const uint8_t rho[32], unsigned r);
 void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32]);
 void mldsa_expand_s(struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
 		    const uint8_t rhoprime[64]);

@@ -10,8 +10,8 @@
  * 1)): entry (r, s) of A-hat, as Algorithm 32 orders the indices (column
  * first). Public data, so rejection by branching is fine. 168 is a multiple
  * of 3, so no candidate straddles two blocks. */
-void mldsa_expand_a_entry(struct mldsa_poly *a, const uint8_t rho[32], unsigned r,
-			  unsigned s)
+static void mldsa_rej_ntt_poly(struct mldsa_poly *a, const uint8_t rho[32], unsigned r,
+			       unsigned s)
 {
 	struct keccak_state st;
 	uint8_t buf[SHAKE128_RATE];
@@ -35,12 +35,17 @@ void mldsa_expand_a_entry(struct mldsa_poly *a, const uint8_t rho[32], unsigned 
 	}
 }
 
-/* Algorithm 32, the whole matrix. */
+/* Algorithm 32, one row and the whole matrix. */
+void mldsa_expand_a_row(struct mldsa_polyvecl *row, const uint8_t rho[32], unsigned r)
+{
+	for (unsigned s = 0; s < MLDSA_L; s++)
+		mldsa_rej_ntt_poly(&row->v[s], rho, r, s);
+}
+
 void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32])
 {
 	for (unsigned r = 0; r < MLDSA_K; r++)
-		for (unsigned s = 0; s < MLDSA_L; s++)
-			mldsa_expand_a_entry(&a->row[r].v[s], rho, r, s);
+		mldsa_expand_a_row(&a->row[r], rho, r);
 }
 
 /* Algorithm 31, RejBoundedPoly for eta = 4 (Algorithm 15 accepts a
@@ -93,7 +98,8 @@ void mldsa_expand_s(struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
 void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa)
 {
 	struct keccak_state st;
-	uint8_t buf[MLDSA_MASK_BYTES];
+	/* 640 bytes, squeezed as 5 whole blocks (the fast path of keccak). */
+	uint8_t buf[(MLDSA_MASK_BYTES + SHAKE256_RATE - 1) / SHAKE256_RATE * SHAKE256_RATE];
 
 	for (unsigned r = 0; r < MLDSA_L; r++) {
 		uint16_t nonce = (uint16_t)(kappa + r);
@@ -103,7 +109,8 @@ void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16
 		shake256_init(&st);
 		keccak_absorb(&st, rhopp, 64);
 		keccak_absorb(&st, n, 2);
-		keccak_squeeze(&st, buf, sizeof(buf));
+		keccak_finalize(&st);
+		keccak_squeezeblocks(&st, buf, sizeof(buf) / SHAKE256_RATE);
 		for (unsigned i = 0; i < MLDSA_N / 2; i++) {
 			const uint8_t *b = buf + 5 * i;
 			uint32_t v0 = b[0] | (uint32_t)b[1] << 8 | (uint32_t)(b[2] & 15) << 16;
