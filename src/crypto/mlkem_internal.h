@@ -94,10 +94,11 @@ extern const int16_t mlkem_zetas[128];
 void mlkem_ntt(struct mlkem_poly *p);
 /* |coefficients| < q in (< 2q tolerated); out: NTT^-1(p) * 2^16, |.| < q. */
 void mlkem_invntt_tomont(struct mlkem_poly *p);
-/* r = sum_i a_i o b_i * 2^-16 (MultiplyNTTs), |r| < q; a must be below
- * 4096 in magnitude, b at most (q-1)/2 (an NTT output). */
-void mlkem_polyvec_basemul_acc(struct mlkem_poly *r, const struct mlkem_polyvec *a,
-			       const struct mlkem_polyvec *b);
+/* r = sum_i a_i o b_i * 2^-16 (MultiplyNTTs), |r| <= (q-1)/2; a must be
+ * below 4096 in magnitude, b at most (q-1)/2 (an NTT output). */
+void mlkem_polyvec_basemul_acc(struct mlkem_poly *restrict r,
+			       const struct mlkem_polyvec *restrict a,
+			       const struct mlkem_polyvec *restrict b);
 
 /* mlkem_poly.c: arithmetic and the encodings of FIPS 203 section 4.2.1. */
 void mlkem_poly_reduce(struct mlkem_poly *p);
