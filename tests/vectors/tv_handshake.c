@@ -10,6 +10,8 @@
 
 #include "crypto/aead.h"
 #include "crypto/classic.h"
+#include "crypto/mldsa.h"
+#include "crypto/mlkem.h"
 #include "noise/cookie.h"
 #include "noise/noise.h"
 
@@ -52,6 +54,9 @@ struct tv_ctx {
 	char *msg;
 	size_t msglen;
 };
+
+static int tv_fail(struct tv_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static int tv_fail(struct tv_ctx *c, const char *fmt, ...)
 {
@@ -257,6 +262,151 @@ out:
 	return bad;
 }
 
+/* ML-DSA-65 by the record: the signature is Sign(seed key, H, ctx, rnd)
+ * (rnd zero when deterministic) and verifies with the configured pk. */
+static int tv_check_sig(struct tv_ctx *c, const struct tv_side *signer,
+			const char *sigkey, const char *rndkey,
+			const uint8_t h[32], const char *ctx)
+{
+	uint8_t sig[MLDSA65_SIG_LEN], want[MLDSA65_SIG_LEN], rnd[32] = { 0 };
+
+	if (tv_need(c, sigkey, want, sizeof(want)) ||
+	    (!tv_is(c->r, "mldsa_deterministic", "true") &&
+	     tv_need(c, rndkey, rnd, sizeof(rnd))))
+		return 1;
+	if (mldsa65_sign(sig, h, 32, (const uint8_t *)ctx, strlen(ctx),
+			 signer->local.mldsa_sk, rnd) ||
+	    tv_cmp(c, sigkey, sig, sizeof(sig)))
+		return tv_fail(c, "%s: signing does not reproduce it", sigkey);
+	if (mldsa65_verify(want, h, 32, (const uint8_t *)ctx, strlen(ctx),
+			   signer->local.mldsa_pk))
+		return tv_fail(c, "%s does not verify", sigkey);
+	return 0;
+}
+
+/* Replays the transcript step by step with the primitives, from the
+ * record's values, and compares every intermediate field: this locates a
+ * mismatch that the whole-message comparison only detects. */
+static int tv_check_transcript(struct tv_ctx *c, enum dv_mode mode,
+			       const struct tv_side *i, const struct tv_side *r,
+			       const uint8_t *init, size_t initn,
+			       const uint8_t *resp, size_t respn)
+{
+	static uint8_t ek[MLKEM768_PK_LEN], dk[MLKEM768_SK_LEN], ct[MLKEM768_CT_LEN];
+	uint8_t ck[32], h[32], k[32], tau[32], v[32], coins[64], ss[32], mac[16];
+	int pq = mode != DV_MODE_CLASSIC;
+	const uint8_t *e;
+
+	if (tv_need(c, "init_ck_0", ck, 32) || tv_need(c, "init_h_0", h, 32))
+		return 1;
+	if (initn != noise_msg_len(noise_initiation_type(mode)) ||
+	    respn != noise_msg_len(noise_response_type(mode)))
+		return tv_fail(c, "message sizes wrong for mode");
+
+	/* -> e, [ekem], es, s, ss, {t}, [{sig}] */
+	e = init + DV_INIT_OFF_EPHEMERAL;
+	dv_kdf(ck, NULL, NULL, ck, e, 32);
+	dv_hash2(h, h, 32, e, 32);
+	if (tv_cmp(c, "ei_pub", e, 32) || tv_cmp(c, "init_ck_e", ck, 32) ||
+	    tv_cmp(c, "init_h_e", h, 32))
+		return 1;
+	if (pq) {
+		if (tv_need(c, "mlkem_d", coins, 32) ||
+		    tv_need(c, "mlkem_z", coins + 32, 32))
+			return 1;
+		if (mlkem768_keypair_derand(ek, dk, coins) ||
+		    tv_cmp(c, "mlkem_ek", ek, sizeof(ek)) ||
+		    tv_cmp(c, "mlkem_ek", init + DV_INIT_OFF_PQ_EK, sizeof(ek)))
+			return 1;
+		dv_hash2(h, h, 32, ek, sizeof(ek));
+		if (tv_cmp(c, "init_h_ek", h, 32))
+			return 1;
+	}
+	if (tv_need(c, "dh_es", v, 32))
+		return 1;
+	dv_kdf(ck, k, NULL, ck, v, 32);
+	if (tv_cmp(c, "init_ck_es", ck, 32) || tv_cmp(c, "init_k_static", k, 32))
+		return 1;
+	dv_hash2(h, h, 32, init + DV_INIT_OFF_STATIC(pq), DV_ENC_STATIC_LEN);
+	if (tv_cmp(c, "init_h_static", h, 32) || tv_need(c, "dh_ss", v, 32))
+		return 1;
+	dv_kdf(ck, k, NULL, ck, v, 32);
+	if (tv_cmp(c, "init_ck_ss", ck, 32) || tv_cmp(c, "init_k_timestamp", k, 32))
+		return 1;
+	dv_hash2(h, h, 32, init + DV_INIT_OFF_TIMESTAMP(pq), DV_ENC_TIMESTAMP_LEN);
+	if (tv_cmp(c, "init_h_timestamp", h, 32))
+		return 1;
+	if (mode == DV_MODE_PQONLY) {
+		if (tv_check_sig(c, i, "i_sig", "mldsa_rnd_i", h,
+				 "DyberVPN v1 initiation"))
+			return 1;
+		dv_hash2(h, h, 32, init + DV_INIT_OFF_SIG, DV_ENC_SIG_LEN);
+		if (tv_cmp(c, "init_h_sig", h, 32))
+			return 1;
+	}
+	if (tv_cmp(c, "init_ck", ck, 32) || tv_cmp(c, "init_h", h, 32) ||
+	    tv_need(c, "mac1_key_r", k, 32))
+		return 1;
+	dv_mac(mac, k, 32, init, DV_OFF_MAC1(initn));
+	if (memcmp(mac, init + DV_OFF_MAC1(initn), 16))
+		return tv_fail(c, "initiation mac1 is not MAC(mac1_key_r, ...)");
+
+	/* <- e, ee, se, [ct, kem], psk, [{sig}], {} */
+	e = resp + DV_RESP_OFF_EPHEMERAL;
+	dv_kdf(ck, NULL, NULL, ck, e, 32);
+	dv_hash2(h, h, 32, e, 32);
+	if (tv_cmp(c, "er_pub", e, 32) || tv_cmp(c, "resp_ck_e", ck, 32) ||
+	    tv_cmp(c, "resp_h_e", h, 32) || tv_need(c, "dh_ee", v, 32))
+		return 1;
+	dv_kdf(ck, NULL, NULL, ck, v, 32);
+	if (tv_cmp(c, "resp_ck_ee", ck, 32) || tv_need(c, "dh_se", v, 32))
+		return 1;
+	dv_kdf(ck, NULL, NULL, ck, v, 32);
+	if (tv_cmp(c, "resp_ck_se", ck, 32))
+		return 1;
+	if (pq) {
+		if (tv_need(c, "mlkem_m", v, 32) ||
+		    mlkem768_enc_derand(ct, ss, ek, v) ||
+		    tv_cmp(c, "mlkem_ct", ct, sizeof(ct)) ||
+		    tv_cmp(c, "mlkem_ct", resp + DV_RESP_OFF_PQ_CT, sizeof(ct)) ||
+		    tv_cmp(c, "mlkem_ss", ss, 32))
+			return 1;
+		if (mlkem768_dec(v, ct, dk) || memcmp(v, ss, 32))
+			return tv_fail(c, "Decaps does not give mlkem_ss");
+		dv_hash2(h, h, 32, ct, sizeof(ct));
+		dv_kdf(ck, NULL, NULL, ck, ss, 32);
+		if (tv_cmp(c, "resp_h_ct", h, 32) || tv_cmp(c, "resp_ck_kem", ck, 32))
+			return 1;
+	}
+	if (tv_need(c, "psk", v, 32))
+		return 1;
+	dv_kdf(ck, tau, k, ck, v, 32);
+	dv_hash2(h, h, 32, tau, 32);
+	if (tv_cmp(c, "resp_ck_psk", ck, 32) || tv_cmp(c, "resp_tau", tau, 32) ||
+	    tv_cmp(c, "resp_k", k, 32) || tv_cmp(c, "resp_h_psk", h, 32))
+		return 1;
+	if (mode == DV_MODE_PQONLY) {
+		if (tv_check_sig(c, r, "r_sig", "mldsa_rnd_r", h,
+				 "DyberVPN v1 response"))
+			return 1;
+		dv_hash2(h, h, 32, resp + DV_RESP_OFF_SIG, DV_ENC_SIG_LEN);
+		if (tv_cmp(c, "resp_h_sig", h, 32))
+			return 1;
+	}
+	dv_hash2(h, h, 32, resp + DV_RESP_OFF_EMPTY(respn), DV_ENC_EMPTY_LEN);
+	if (tv_cmp(c, "resp_ck", ck, 32) || tv_cmp(c, "resp_h", h, 32) ||
+	    tv_need(c, "mac1_key_i", k, 32))
+		return 1;
+	dv_mac(mac, k, 32, resp, DV_OFF_MAC1(respn));
+	if (memcmp(mac, resp + DV_OFF_MAC1(respn), 16))
+		return tv_fail(c, "response mac1 is not MAC(mac1_key_i, ...)");
+	/* T_send_i, T_recv_i = KDF2(C, empty) */
+	dv_kdf(k, v, NULL, ck, NULL, 0);
+	if (tv_cmp(c, "t_send_i", k, 32) || tv_cmp(c, "t_recv_i", v, 32))
+		return 1;
+	return 0;
+}
+
 static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 {
 	const struct tv_rec *rec = c->r;
@@ -289,6 +439,8 @@ static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 		goto out;
 	}
 	rng.buf = stream;
+	if (tv_check_transcript(c, mode, i, r, init, initn, resp, respn))
+		goto out;
 	if (mode == DV_MODE_PQONLY && tv_is(rec, "mldsa_deterministic", "true"))
 		rng.zero_call = 3;
 
