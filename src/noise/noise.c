@@ -308,7 +308,7 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	int ret;
 
 	memset(&hs, 0, sizeof(hs));
-	if (!mi || (mi->sig && !l->has_mldsa)) {
+	if (!mi || (mi->sig && (!l->has_mldsa || !p->has_mldsa_pk))) {
 		ret = NOISE_ERR_CONFIG;
 		goto out;
 	}

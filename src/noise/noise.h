@@ -151,7 +151,9 @@ int noise_type_mode(uint8_t type, enum dv_mode *m);
 /* Writes an initiation in p->mode to out: *outlen is the capacity of out on
  * entry and the message length on return. tai64n is dv_tai64n() of now.
  * mac1/mac2 are left zero. p->hs becomes CREATED_INITIATION with
- * local_index (the caller's index table maps it back to p). */
+ * local_index (the caller's index table maps it back to p). In pqonly
+ * mode both ML-DSA keys (ours, the peer's) must be set: else
+ * NOISE_ERR_CONFIG. */
 int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 			    uint32_t local_index,
 			    const uint8_t tai64n[DV_TAI64N_LEN],
