@@ -494,6 +494,10 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 	if (crypto_scalarmult_base(c->public_key, c->private_key))
 		return verr(x, x->il.private_key, err, errlen,
 			    "key 'private_key': not a usable X25519 key");
+	if (c->mode == DV_MODE_PQONLY && !c->has_mldsa_private_key)
+		return verr(x, x->il.mode, err, errlen,
+			    "key 'mldsa_private_key': missing in [interface]: "
+			    "mode pqonly signs with ML-DSA-65");
 	for (size_t i = 0; i < c->n_addresses; i++)
 		has_v6 |= c->addresses[i].family == AF_INET6;
 	if (has_v6 && c->mtu < DV_CONFIG_MTU_MIN_IPV6)
@@ -543,6 +547,15 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 	return 0;
 }
 
+/* Messages quote what the file says, which may hold escapes such as
+ * "\u001b": keep them from reaching a terminal. */
+static void sanitize(char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+			*msg = '?';
+}
+
 int dv_config_parse_ex(const char *path_for_messages, const char *text,
 		       size_t len, struct dv_config *cfg, char *err,
 		       size_t errlen, dv_config_warn_fn warn, void *warn_arg,
@@ -582,8 +595,10 @@ int dv_config_parse_ex(const char *path_for_messages, const char *text,
 	if (!r)
 		r = validate(&x, err, errlen);
 	free(x.pl);
-	if (r)
+	if (r) {
 		dv_config_free(cfg);
+		sanitize(err);
+	}
 	return r;
 }
 

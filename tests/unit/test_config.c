@@ -330,6 +330,9 @@ static void test_errors_types_ranges(void)
 	T_BAD("t.toml:2: key 'name':", "only letters, digits",
 	      "[interface]\nname = \"a/b\"\n");
 	T_BAD("t.toml:2: key 'name':", "not a valid name", "[interface]\nname = \"..\"\n");
+	/* Escapes in quoted values never reach the terminal. */
+	T_BAD("t.toml:2: key 'name':", "'?[2J': only letters",
+	      "[interface]\nname = \"\\u001b[2J\"\n");
 	T_BAD("t.toml:4: key 'name':", "only letters, digits",
 	      "[interface]\nprivate_key = \"%s\"\n[[peer]]\nname = \"bob smith\"\n", pk);
 }
@@ -461,6 +464,8 @@ static void test_errors_pqonly(void)
 {
 	const char *pk = k_priv.s;
 
+	T_BAD("t.toml:3: key 'mldsa_private_key':", "mode pqonly signs with ML-DSA-65",
+	      "[interface]\nprivate_key = \"%s\"\nmode = \"pqonly\"\n", pk);
 	T_BAD("t.toml:3: key 'mldsa_private_key':", "missing in [interface]",
 	      "[interface]\nprivate_key = \"%s\"\nmode = \"pqonly\"\n[[peer]]\n"
 	      "public_key = \"%s\"\nmldsa_public_key = \"%s\"\n",
