@@ -725,7 +725,7 @@ static struct noise_peer *noise_selftest_lookup(void *arg,
 	return ct_memcmp(p->remote_static, pub, DV_KEY_LEN) ? NULL : p;
 }
 
-static int noise_selftest_identity(struct noise_selftest_side *s)
+static int noise_selftest_identity(struct noise_selftest_side *s, enum dv_mode m)
 {
 	uint8_t seed[DV_KEY_LEN];
 	int ret;
@@ -733,7 +733,7 @@ static int noise_selftest_identity(struct noise_selftest_side *s)
 	dv_random(seed, sizeof(seed));
 	dv_x25519_clamp(seed);
 	ret = noise_local_init(&s->local, seed);
-	if (!ret) {
+	if (!ret && noise_modes[m].sig) {
 		dv_random(seed, sizeof(seed));
 		ret = noise_local_set_mldsa_seed(&s->local, seed);
 	}
@@ -752,8 +752,10 @@ int noise_selftest_handshake(enum dv_mode m)
 
 	memset(side, 0, sizeof(side));
 	dv_tai64n(ts, 1, 0);
-	if ((ret = noise_selftest_identity(i)) ||
-	    (ret = noise_selftest_identity(r)) ||
+	if (!noise_mode_get(m))
+		return NOISE_ERR_CONFIG;
+	if ((ret = noise_selftest_identity(i, m)) ||
+	    (ret = noise_selftest_identity(r, m)) ||
 	    (ret = noise_peer_init(&i->peer, &i->local, m, r->local.pub, NULL)) ||
 	    (ret = noise_peer_init(&r->peer, &r->local, m, i->local.pub, NULL)))
 		goto out;

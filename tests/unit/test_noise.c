@@ -435,6 +435,9 @@ static void test_unknown_mldsa_key(void)
 	R.peer.has_mldsa_pk = false;
 	T_CHECK(create_init() == 0);
 	expect_init_fail(I.msg, I.len, 1, NOISE_ERR_CONFIG);
+	I.peer.has_mldsa_pk = false;
+	T_CHECK(create_init() == NOISE_ERR_CONFIG);
+	I.peer.has_mldsa_pk = true;
 	I.local.has_mldsa = false;
 	T_CHECK(create_init() == NOISE_ERR_CONFIG);
 	noise_local_clear(&other);
