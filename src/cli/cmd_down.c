@@ -13,6 +13,7 @@
 
 /* The daemon tears down in milliseconds; this bounds a wedged one. */
 #define DOWN_WAIT_MS 10000
+#define DOWN_REAP_MS 3000
 
 static void down_usage(FILE *f)
 {
@@ -59,8 +60,15 @@ int down_main(int argc, char **argv)
 		return 1;
 	}
 	for (int waited = 0; waited < DOWN_WAIT_MS; waited += 20) {
-		if (!dv_pid_is_dybervpn(pid))
+		if (!dv_pid_is_dybervpn(pid)) {
+			/* It has exited and cleaned up. Give its parent (init,
+			 * for a daemon) a moment to reap it, so that the PID is
+			 * really gone when we return; a parent that never reaps
+			 * (a shell that ran `up -f &`) does not hold us long. */
+			for (int z = 0; z < DOWN_REAP_MS && kill(pid, 0) == 0; z += 20)
+				nanosleep(&tick, NULL);
 			return 0;
+		}
 		nanosleep(&tick, NULL);
 	}
 	fprintf(stderr, "dybervpn down: %s (pid %d) did not stop within %d s\n", iface,
