@@ -12,7 +12,7 @@
 #define KECCAK_ROUNDS 24
 
 /* Round constants of the iota step (FIPS 202, Algorithm 5 and 6). */
-static const uint64_t keccak_rc[KECCAK_ROUNDS] = {
+const uint64_t keccak_round_constants[KECCAK_ROUNDS] = {
 	0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
 	0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
 	0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
@@ -110,8 +110,8 @@ void keccak_f1600(uint64_t s[25])
 	/* Two rounds per iteration so the lanes ping-pong between a and e
 	 * without copies. */
 	for (unsigned i = 0; i < KECCAK_ROUNDS; i += 2) {
-		KECCAK_ROUND(a, e, keccak_rc[i]);
-		KECCAK_ROUND(e, a, keccak_rc[i + 1]);
+		KECCAK_ROUND(a, e, keccak_round_constants[i]);
+		KECCAK_ROUND(e, a, keccak_round_constants[i + 1]);
 	}
 	s[0] = a0;
 	s[1] = a1;

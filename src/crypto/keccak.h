@@ -22,6 +22,9 @@ struct keccak_state {
 };
 
 void keccak_f1600(uint64_t s[25]);
+/* The 24 iota round constants (FIPS 202, Algorithm 6), for parallel
+ * implementations of the permutation. */
+extern const uint64_t keccak_round_constants[24];
 
 void shake128_init(struct keccak_state *st);
 void shake256_init(struct keccak_state *st);

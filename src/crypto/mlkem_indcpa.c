@@ -16,9 +16,10 @@ void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECB
 {
 	struct mlkem_polyvec a[MLKEM_K], s, e;
 	struct mlkem_poly t;
+	struct mlkem_poly *const noise[2 * MLKEM_K] = { &s.p[0], &s.p[1], &s.p[2],
+							&e.p[0], &e.p[1], &e.p[2] };
 	uint8_t in[MLKEM_SYMBYTES + 1], g[2 * MLKEM_SYMBYTES];
 	const uint8_t *rho = g, *sigma = g + MLKEM_SYMBYTES;
-	uint8_t n = 0;
 
 	memcpy(in, d, MLKEM_SYMBYTES);
 	in[MLKEM_SYMBYTES] = MLKEM_K; /* domain separation by k (FIPS 203, 5.1) */
@@ -27,10 +28,7 @@ void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECB
 	ct_declassify(g, MLKEM_SYMBYTES);
 
 	mlkem_gen_matrix(a, rho, 0);
-	for (unsigned i = 0; i < MLKEM_K; i++)
-		mlkem_poly_getnoise(&s.p[i], sigma, n++);
-	for (unsigned i = 0; i < MLKEM_K; i++)
-		mlkem_poly_getnoise(&e.p[i], sigma, n++);
+	mlkem_getnoise(noise, 2 * MLKEM_K, sigma, 0);
 	for (unsigned i = 0; i < MLKEM_K; i++) {
 		mlkem_ntt(&s.p[i]);
 		mlkem_ntt(&e.p[i]);
@@ -60,38 +58,38 @@ void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECB
 void mlkem_indcpa_enc(uint8_t c[MLKEM768_CT_LEN], const uint8_t ek[MLKEM768_PK_LEN],
 		      const uint8_t m[MLKEM_SYMBYTES], const uint8_t r[MLKEM_SYMBYTES])
 {
-	struct mlkem_polyvec at[MLKEM_K], t, y, u;
-	struct mlkem_poly e, v;
-	uint8_t n = 0;
+	struct mlkem_polyvec at[MLKEM_K], t, y, e1, u;
+	struct mlkem_poly e2, v;
+	struct mlkem_poly *const noise[2 * MLKEM_K + 1] = { &y.p[0], &y.p[1], &y.p[2],
+							    &e1.p[0], &e1.p[1], &e1.p[2],
+							    &e2 };
 
 	for (unsigned i = 0; i < MLKEM_K; i++)
 		mlkem_poly_frombytes(&t.p[i], ek + i * MLKEM_POLYBYTES);
 	mlkem_gen_matrix(at, ek + MLKEM_POLYVECBYTES, 1);
 
-	for (unsigned i = 0; i < MLKEM_K; i++)
-		mlkem_poly_getnoise(&y.p[i], r, n++);
+	mlkem_getnoise(noise, 2 * MLKEM_K + 1, r, 0);
 	for (unsigned i = 0; i < MLKEM_K; i++)
 		mlkem_ntt(&y.p[i]);
 
 	for (unsigned i = 0; i < MLKEM_K; i++) {
 		mlkem_polyvec_basemul_acc(&u.p[i], &at[i], &y);
 		mlkem_invntt_tomont(&u.p[i]);
-		mlkem_poly_getnoise(&e, r, n++);
-		mlkem_poly_add(&u.p[i], &e);
+		mlkem_poly_add(&u.p[i], &e1.p[i]);
 		mlkem_poly_compress_du(c + i * 32 * MLKEM_DU, &u.p[i]);
 	}
 
 	mlkem_polyvec_basemul_acc(&v, &t, &y);
 	mlkem_invntt_tomont(&v);
-	mlkem_poly_getnoise(&e, r, n);
-	mlkem_poly_add(&v, &e);
-	mlkem_poly_frommsg(&e, m);
-	mlkem_poly_add(&v, &e);
+	mlkem_poly_add(&v, &e2);
+	mlkem_poly_frommsg(&e2, m);
+	mlkem_poly_add(&v, &e2);
 	mlkem_poly_compress_dv(c + MLKEM_C1BYTES, &v);
 
 	ct_wipe(&y, sizeof(y));
+	ct_wipe(&e1, sizeof(e1));
 	ct_wipe(&u, sizeof(u));
-	ct_wipe(&e, sizeof(e));
+	ct_wipe(&e2, sizeof(e2));
 	ct_wipe(&v, sizeof(v));
 }
 

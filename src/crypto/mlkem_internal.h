@@ -121,12 +121,35 @@ void mlkem_poly_frommsg(struct mlkem_poly *p, const uint8_t m[MLKEM_SYMBYTES]);
 void mlkem_poly_tomsg(uint8_t m[MLKEM_SYMBYTES], const struct mlkem_poly *p);
 
 /* mlkem_sample.c: SampleNTT (Algorithm 7) and SamplePolyCBD (Algorithm 8). */
+#define MLKEM_NOISEBYTES (MLKEM_ETA * MLKEM_N / 4) /* PRF_2 output, 128 */
+/* SHAKE128 blocks squeezed first for SampleNTT: 504 bytes, 336 candidates,
+ * give the 256 coefficients in almost every case; more follow one block
+ * at a time. */
+#define MLKEM_GEN_BLOCKS 3
+/* Append the 12-bit candidates of buf that are below q to r[ctr..]; r has
+ * one slot of slack. Returns the new count, at most MLKEM_N. */
+unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr, const uint8_t *buf,
+			   unsigned buflen);
+/* p = SampleNTT(rho || x || y). */
+void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], uint8_t x,
+		      uint8_t y);
 /* a[i].p[j] = SampleNTT(rho || j || i), or rho || i || j when transposed. */
 void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
 		      int transposed);
-/* SamplePolyCBD_2(PRF_2(sigma, n)). */
-void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTES],
-			 uint8_t n);
+void mlkem_cbd2(struct mlkem_poly *p, const uint8_t buf[MLKEM_NOISEBYTES]);
+/* p[i] = SamplePolyCBD_2(PRF_2(sigma, n0 + i)), i < count. */
+void mlkem_getnoise(struct mlkem_poly *const *p, unsigned count,
+		    const uint8_t sigma[MLKEM_SYMBYTES], uint8_t n0);
+
+/* mlkem_sample_avx2.c: the same with four Keccak instances per AVX2 op. */
+void mlkem_gen_matrix_avx2(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
+			   int transposed);
+void mlkem_getnoise_x4_avx2(struct mlkem_poly *const p[4], const uint8_t sigma[MLKEM_SYMBYTES],
+			    const uint8_t n[4]);
+
+/* mlkem_cpu.c: 1 when the AVX2 code may run: the CPU has AVX2 and the
+ * environment does not set DYBERVPN_NO_AVX2 (to anything but "0"). */
+int mlkem_use_avx2(void);
 
 /* mlkem_indcpa.c: K-PKE (Algorithms 13-15). */
 void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECBYTES],

@@ -8,17 +8,13 @@
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 
-/* 3 SHAKE128 blocks (504 bytes, 336 candidates) give the 256 coefficients
- * in almost every case; more blocks are squeezed one at a time. */
-#define MLKEM_GEN_BLOCKS 3
-
 /* Parse 12-bit candidates from buf, keeping those below q (Algorithm 7,
  * lines 5-13). Each candidate is stored unconditionally and the count
  * advanced by the comparison, which spares the hard-to-predict branches;
  * r has one slot of slack for the second candidate of the last pair.
  * Returns the new count of coefficients. */
-static unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr,
-				  const uint8_t *buf, unsigned buflen)
+unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr, const uint8_t *buf,
+			   unsigned buflen)
 {
 	for (unsigned i = 0; ctr < MLKEM_N && i + 3 <= buflen; i += 3) {
 		uint16_t d1 = (uint16_t)((buf[i] | buf[i + 1] << 8) & 0xfff);
@@ -33,8 +29,8 @@ static unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr,
 }
 
 /* SampleNTT(rho || x || y) (Algorithm 7); coefficients in [0, q). */
-static void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES],
-			     uint8_t x, uint8_t y)
+void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], uint8_t x,
+		      uint8_t y)
 {
 	uint8_t buf[MLKEM_GEN_BLOCKS * SHAKE128_RATE];
 	uint8_t seed[MLKEM_SYMBYTES + 2];
@@ -57,11 +53,15 @@ static void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBY
 	memcpy(p->c, coeffs, sizeof(p->c));
 }
 
-/* Algorithm 13 line 4-8 (and 14 lines 4-8): A[i][j] = SampleNTT(rho || j || i).
+/* Algorithm 13 lines 3-7 (and 14 lines 4-8): A[i][j] = SampleNTT(rho || j || i).
  * Encryption multiplies by A^T, whose (i, j) entry is SampleNTT(rho || i || j). */
 void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
 		      int transposed)
 {
+	if (mlkem_use_avx2()) {
+		mlkem_gen_matrix_avx2(a, rho, transposed);
+		return;
+	}
 	for (uint8_t i = 0; i < MLKEM_K; i++)
 		for (uint8_t j = 0; j < MLKEM_K; j++) {
 			if (transposed)
@@ -71,20 +71,11 @@ void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_S
 		}
 }
 
-/* SamplePolyCBD_2 (Algorithm 8) on PRF_2(sigma, n) = SHAKE256(sigma || n,
- * 128 bytes) (eq. 4.3): each coefficient is (b0 + b1) - (b2 + b3) over
- * four consecutive bits. Pairs of bits are summed eight at a time in a
- * 32-bit word; the result lies in [-2, 2]. */
-void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTES],
-			 uint8_t n)
+/* SamplePolyCBD_2 (Algorithm 8) on 128 PRF bytes: each coefficient is
+ * (b0 + b1) - (b2 + b3) over four consecutive bits. Pairs of bits are
+ * summed eight at a time in a 32-bit word; the result lies in [-2, 2]. */
+void mlkem_cbd2(struct mlkem_poly *p, const uint8_t buf[MLKEM_NOISEBYTES])
 {
-	uint8_t buf[MLKEM_ETA * MLKEM_N / 4];
-	uint8_t seed[MLKEM_SYMBYTES + 1];
-
-	memcpy(seed, sigma, MLKEM_SYMBYTES);
-	seed[MLKEM_SYMBYTES] = n;
-	shake256(buf, sizeof(buf), seed, sizeof(seed));
-
 	for (unsigned i = 0; i < MLKEM_N / 8; i++) {
 		uint32_t t = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
 			     (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
@@ -97,6 +88,39 @@ void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTE
 			p->c[8 * i + j] = (int16_t)(a - b);
 		}
 	}
+}
+
+/* SamplePolyCBD_2(PRF_2(sigma, n)), PRF_2(s, b) = SHAKE256(s || b, 128
+ * bytes) (FIPS 203, eq. 4.3). */
+static void mlkem_poly_getnoise(struct mlkem_poly *p, const uint8_t sigma[MLKEM_SYMBYTES],
+				uint8_t n)
+{
+	uint8_t buf[MLKEM_NOISEBYTES];
+	uint8_t seed[MLKEM_SYMBYTES + 1];
+
+	memcpy(seed, sigma, MLKEM_SYMBYTES);
+	seed[MLKEM_SYMBYTES] = n;
+	shake256(buf, sizeof(buf), seed, sizeof(seed));
+	mlkem_cbd2(p, buf);
 	ct_wipe(buf, sizeof(buf));
 	ct_wipe(seed, sizeof(seed));
+}
+
+/* p[i] = SamplePolyCBD_2(PRF_2(sigma, n0 + i)) for i < count; four at a
+ * time where AVX2 runs four SHAKE256 instances in parallel. */
+void mlkem_getnoise(struct mlkem_poly *const *p, unsigned count,
+		    const uint8_t sigma[MLKEM_SYMBYTES], uint8_t n0)
+{
+	unsigned i = 0;
+
+	if (mlkem_use_avx2()) {
+		for (; i + 4 <= count; i += 4) {
+			uint8_t n[4] = { (uint8_t)(n0 + i), (uint8_t)(n0 + i + 1),
+					 (uint8_t)(n0 + i + 2), (uint8_t)(n0 + i + 3) };
+
+			mlkem_getnoise_x4_avx2(p + i, sigma, n);
+		}
+	}
+	for (; i < count; i++)
+		mlkem_poly_getnoise(p[i], sigma, (uint8_t)(n0 + i));
 }
