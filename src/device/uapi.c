@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,8 +119,14 @@ static void put_endpoint(struct sbuf *b, const struct dv_peer *p)
 	} else if (p->endpoint.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s = (const void *)&p->endpoint;
 
-		if (inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip)))
-			sb_printf(b, "endpoint=[%s]:%u\n", ip, ntohs(s->sin6_port));
+		if (!inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip)))
+			return;
+		if (s->sin6_scope_id)
+			sb_printf(b, "endpoint=[%s%%%" PRIu32 "]:%u\n", ip,
+				  s->sin6_scope_id, ntohs(s->sin6_port));
+		else
+			sb_printf(b, "endpoint=[%s]:%u\n", ip,
+				  ntohs(s->sin6_port));
 	}
 }
 
@@ -240,7 +247,7 @@ static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 static bool parse_endpoint(const char *v, struct sockaddr_storage *ss,
 			   socklen_t *len)
 {
-	char host[INET6_ADDRSTRLEN + 2];
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *scope;
 	const char *port;
 	uint64_t p;
 	size_t hl;
@@ -258,6 +265,17 @@ static bool parse_endpoint(const char *v, struct sockaddr_storage *ss,
 			return false;
 		memcpy(host, v + 1, hl);
 		host[hl] = 0;
+		/* A link-local address carries its scope: "fe80::1%eth0". */
+		scope = strchr(host, '%');
+		if (scope) {
+			*scope++ = 0;
+			s->sin6_scope_id = if_nametoindex(scope);
+			if (!s->sin6_scope_id &&
+			    !parse_uint(scope, UINT32_MAX, &p))
+				return false;
+			if (!s->sin6_scope_id)
+				s->sin6_scope_id = (uint32_t)p;
+		}
 		if (inet_pton(AF_INET6, host, &s->sin6_addr) != 1 ||
 		    !parse_uint(port, 65535, &p) || !p)
 			return false;

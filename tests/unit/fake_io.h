@@ -84,15 +84,22 @@ static inline void fake_log(void *arg, int prio, const char *msg)
 	((struct fake *)arg)->nlogs++;
 }
 
-static inline void fake_identity(struct fake *f, uint16_t port)
+/* A fresh identity listening on 127.0.0.1:port; random keys, or keys
+ * fixed by the port when fixed (fuzz seeds then stay valid across runs). */
+static inline void fake_identity_ex(struct fake *f, uint16_t port, int fixed)
 {
 	uint8_t sk[4032];
 
 	memset(f, 0, sizeof(*f));
-	dv_random(f->priv, 32);
+	if (fixed) {
+		memset(f->priv, 0x40 + port, 32);
+		memset(f->mldsa_seed, 0x80 + port, 32);
+	} else {
+		dv_random(f->priv, 32);
+		dv_random(f->mldsa_seed, 32);
+	}
 	dv_x25519_clamp(f->priv);
 	dv_x25519_base(f->pub, f->priv);
-	dv_random(f->mldsa_seed, 32);
 	mldsa65_keypair_from_seed(f->mldsa_pk, sk, f->mldsa_seed);
 	memset(&f->addr, 0, sizeof(f->addr));
 	f->addr.sin_family = AF_INET;
@@ -100,6 +107,11 @@ static inline void fake_identity(struct fake *f, uint16_t port)
 	f->addr.sin_addr.s_addr = htonl(0x7f000001);
 	f->sent = calloc(FAKE_MAX_Q, sizeof(*f->sent));
 	f->tun = calloc(FAKE_MAX_Q, sizeof(*f->tun));
+}
+
+static inline void fake_identity(struct fake *f, uint16_t port)
+{
+	fake_identity_ex(f, port, 0);
 }
 
 /* A config for f with one peer per entry of peers[], each owning the

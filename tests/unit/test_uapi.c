@@ -141,6 +141,11 @@ static void test_set_round_trip(void)
 	T_CHECK(dv_peer_by_key(A.dev, cpub)->np.mode == DV_MODE_HYBRID);
 	T_CHECK(A.dev->n_peers == 2);
 
+	/* A link-local endpoint keeps its scope. */
+	snprintf(r, sizeof(r), "set=1\npublic_key=%s\nendpoint=[fe80::1%%7]:9\n\n", hb);
+	req(r, &rc);
+	T_CHECK(rc == 0 && has_line(get(), "endpoint=[fe80::1%7]:9"));
+
 	/* update_only does not create; remove removes. */
 	dv_random(cpriv, 32);
 	dv_x25519_base(cpub, cpriv);
