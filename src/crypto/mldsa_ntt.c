@@ -3,11 +3,14 @@
  * (factor 2^32) in place of the plain modular products of the spec. */
 #include "crypto/mldsa_poly.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 
 /* zetas[i] = 2^32 * zeta^BitRev8(i) mod q, centered, for zeta = 1753, the
  * 512th root of unity of FIPS 204, Section 7.5 (table of Appendix B, in
  * Montgomery form). zetas[0] is not used. */
-static const int32_t mldsa_zetas[MLDSA_N] = {
+const int32_t mldsa_zetas[MLDSA_N] = {
 	-4186625, 25847, -2608894, -518909, 237124, -777960, -876248, 466468,
 	1826347, 2353451, -359251, -2091905, 3119733, -2884855, 3111497, 2680103,
 	2725464, 1024112, -1079900, 3585928, -549488, -1119584, 2619752, -2108549,
@@ -44,7 +47,7 @@ static const int32_t mldsa_zetas[MLDSA_N] = {
 
 /* Algorithm 41, Cooley-Tukey butterflies. Input |c| < q; output |c| < 9q,
  * since each of the 8 layers adds at most q to the bound. */
-void mldsa_ntt(struct mldsa_poly *p)
+void mldsa_ntt_c(struct mldsa_poly *p)
 {
 	unsigned k = 0;
 
@@ -67,7 +70,7 @@ void mldsa_ntt(struct mldsa_poly *p)
  * 2^32: exactly what cancels the 2^-32 of a preceding pointwise Montgomery
  * product. Input |c| < q; sums double per layer, so after 8 layers
  * |c| < 256q < 2^31; output |c| < q. */
-void mldsa_invntt_tomont(struct mldsa_poly *p)
+void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 {
 	const int64_t f = 41978;
 	unsigned k = MLDSA_N;
@@ -87,3 +90,48 @@ void mldsa_invntt_tomont(struct mldsa_poly *p)
 	for (unsigned j = 0; j < MLDSA_N; j++)
 		p->c[j] = mldsa_mont_reduce(f * p->c[j]);
 }
+
+#if defined(__x86_64__)
+/* 1 when the AVX2 transforms are used: the CPU has AVX2 and the
+ * environment does not set DYBERVPN_NO_AVX2 (to anything but "0"). Decided
+ * once; a race between first callers is harmless, all store the same. */
+static int mldsa_use_avx2(void)
+{
+	static int state = -1;
+	int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
+
+	if (s < 0) {
+		const char *off = getenv("DYBERVPN_NO_AVX2");
+
+		s = __builtin_cpu_supports("avx2") && !(off && *off && strcmp(off, "0"));
+		__atomic_store_n(&state, s, __ATOMIC_RELAXED);
+	}
+	return s;
+}
+
+void mldsa_ntt(struct mldsa_poly *p)
+{
+	if (mldsa_use_avx2())
+		mldsa_ntt_avx2(p);
+	else
+		mldsa_ntt_c(p);
+}
+
+void mldsa_invntt_tomont(struct mldsa_poly *p)
+{
+	if (mldsa_use_avx2())
+		mldsa_invntt_tomont_avx2(p);
+	else
+		mldsa_invntt_tomont_c(p);
+}
+#else
+void mldsa_ntt(struct mldsa_poly *p)
+{
+	mldsa_ntt_c(p);
+}
+
+void mldsa_invntt_tomont(struct mldsa_poly *p)
+{
+	mldsa_invntt_tomont_c(p);
+}
+#endif

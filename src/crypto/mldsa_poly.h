@@ -65,9 +65,18 @@ static inline int32_t mldsa_reduce32(int32_t a)
 	return a - t * MLDSA_Q;
 }
 
-/* mldsa_ntt.c: the transforms, with Montgomery factor 2^32. */
+/* mldsa_ntt.c: the transforms, with Montgomery factor 2^32. mldsa_ntt and
+ * mldsa_invntt_tomont use the AVX2 versions (mldsa_avx2.c) when the CPU
+ * has AVX2, unless DYBERVPN_NO_AVX2 is set; all give identical results. */
+extern const int32_t mldsa_zetas[MLDSA_N];
 void mldsa_ntt(struct mldsa_poly *p);
 void mldsa_invntt_tomont(struct mldsa_poly *p);
+void mldsa_ntt_c(struct mldsa_poly *p);
+void mldsa_invntt_tomont_c(struct mldsa_poly *p);
+#if defined(__x86_64__)
+void mldsa_ntt_avx2(struct mldsa_poly *p);
+void mldsa_invntt_tomont_avx2(struct mldsa_poly *p);
+#endif
 
 /* mldsa_poly.c: coefficient-wise operations, all constant time. */
 void mldsa_poly_add(struct mldsa_poly *r, const struct mldsa_poly *a,
