@@ -41,6 +41,7 @@ struct dv_daemon {
 	struct dv_device *dev;
 	struct dv_udp udp;
 	struct dv_nl nl;
+	struct dv_ifconfig ifc;
 	struct dv_ctl ctl;
 	struct dv_ev tun_ev, udp_ev, timer_ev, sig_ev;
 	uint64_t timer_armed; /* absolute CLOCK_MONOTONIC ns, 0 = not armed */
@@ -314,7 +315,7 @@ static int setup_tun(struct dv_daemon *d, const struct dv_config *cfg, char *err
 	}
 	if (dv_nl_open(&d->nl, err, errlen) < 0)
 		return -1;
-	return dv_ifconfig_apply(&d->nl, d->ifindex, d->ifname, cfg, err, errlen);
+	return dv_ifconfig_apply(&d->ifc, &d->nl, d->ifindex, d->ifname, cfg, err, errlen);
 }
 
 struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
@@ -392,6 +393,8 @@ void dv_daemon_free(struct dv_daemon *d)
 	 * routes. */
 	if (d->tun_ev.fd >= 0)
 		close(d->tun_ev.fd);
+	if (d->nl.sock)
+		dv_ifconfig_undo(&d->ifc);
 	dv_nl_close(&d->nl);
 	dv_device_free(d->dev);
 	dv_udp_close(&d->udp);

@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -41,9 +41,10 @@ void dv_nl_close(struct dv_nl *nl)
 	nl->sock = NULL;
 }
 
-/* Sends one request with NLM_F_ACK and waits for its acknowledgement.
- * Returns 0 or -1 with errno set to the kernel's error. */
-static int nl_talk(struct dv_nl *nl, struct nlmsghdr *nlh)
+/* Sends one request with NLM_F_ACK and waits for its acknowledgement;
+ * replies before it go to cb. Returns 0 or -1 with errno set to the
+ * kernel's error. */
+static int nl_talk_cb(struct dv_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[NL_RECV_BUF];
 	uint32_t seq = ++nl->seq;
@@ -60,10 +61,15 @@ static int nl_talk(struct dv_nl *nl, struct nlmsghdr *nlh)
 			return -1;
 		/* mnl_cb_run returns -1 with errno from an NLMSG_ERROR ack,
 		 * MNL_CB_STOP (0) on a zero ack. */
-		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, NULL, NULL);
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, cb, data);
 		if (ret <= MNL_CB_STOP)
 			return ret;
 	}
+}
+
+static int nl_talk(struct dv_nl *nl, struct nlmsghdr *nlh)
+{
+	return nl_talk_cb(nl, nlh, NULL, NULL);
 }
 
 static int fail(char *err, size_t errlen, const char *what, const char *ifname)
@@ -179,4 +185,85 @@ int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 		return fail(err, errlen, what, ifname);
 	}
 	return 0;
+}
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	struct dv_nl_hop *hop = data;
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	switch (mnl_attr_get_type(a)) {
+	case RTA_OIF:
+		if (len == 4)
+			hop->oif = mnl_attr_get_u32(a);
+		break;
+	case RTA_GATEWAY:
+		if (len == 4 || len == 16) {
+			memcpy(hop->gateway, mnl_attr_get_payload(a), len);
+			hop->has_gateway = 1;
+		}
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int route_reply(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWROUTE)
+		mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr, data);
+	return MNL_CB_OK;
+}
+
+int dv_nl_get_route(struct dv_nl *nl, const struct dv_cidr *host, struct dv_nl_hop *hop)
+{
+	char buf[NL_MSG_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	memset(hop, 0, sizeof(*hop));
+	nlh->nlmsg_type = RTM_GETROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)host->family;
+	rtm->rtm_dst_len = (uint8_t)(addr_len(host->family) * 8);
+	mnl_attr_put(nlh, RTA_DST, addr_len(host->family), host->addr);
+	if (nl_talk_cb(nl, nlh, route_reply, hop) < 0)
+		return -1;
+	if (!hop->oif) {
+		errno = ENETUNREACH;
+		return -1;
+	}
+	return 0;
+}
+
+int dv_nl_host_route(struct dv_nl *nl, int add, const struct dv_cidr *host,
+		     const struct dv_nl_hop *hop, char *err, size_t errlen)
+{
+	char buf[NL_MSG_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	char text[DV_CIDR_STRLEN], dev[IF_NAMESIZE] = "?";
+	int e;
+
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)host->family;
+	rtm->rtm_dst_len = (uint8_t)(addr_len(host->family) * 8);
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = hop->has_gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, addr_len(host->family), host->addr);
+	if (hop->has_gateway)
+		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(host->family), hop->gateway);
+	mnl_attr_put_u32(nlh, RTA_OIF, hop->oif);
+	if (nl_talk(nl, nlh) == 0)
+		return 0;
+	e = errno;
+	dv_cidr_format(host, text, sizeof(text));
+	if_indextoname(hop->oif, dev);
+	snprintf(err, errlen, "netlink: %s route %s via %s: %s", add ? "add" : "delete",
+		 text, dev, strerror(e));
+	errno = e;
+	return -1;
 }

@@ -35,4 +35,20 @@ int dv_nl_add_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 		    const struct dv_cidr *dst, char *err, size_t errlen);
 
+/* Where the kernel sends packets for one address now. */
+struct dv_nl_hop {
+	unsigned oif;
+	int has_gateway;
+	uint8_t gateway[16];
+};
+
+/* Looks up the route to host (a /32 or /128); 0, or -1 with errno set
+ * (ENETUNREACH when there is none). */
+int dv_nl_get_route(struct dv_nl *nl, const struct dv_cidr *host, struct dv_nl_hop *hop);
+/* Adds (NLM_F_EXCL) or deletes the route host -> hop in the main table.
+ * 0, or -1 with a message in err (errno kept: EEXIST on add if a route to
+ * host already exists). */
+int dv_nl_host_route(struct dv_nl *nl, int add, const struct dv_cidr *host,
+		     const struct dv_nl_hop *hop, char *err, size_t errlen);
+
 #endif
