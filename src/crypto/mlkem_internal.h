@@ -71,14 +71,6 @@ static inline int16_t mlkem_fqmul(int16_t a, int16_t b)
 	return mlkem_fqmul_pre(a, b, mlkem_mullo(b, MLKEM_QINV));
 }
 
-/* a * 2^-16 mod q for |a| < q * 2^15, result in (-q, q). */
-static inline int16_t mlkem_montgomery_reduce(int32_t a)
-{
-	int16_t t = mlkem_mullo((int16_t)a, MLKEM_QINV);
-
-	return (int16_t)((a - (int32_t)t * MLKEM_Q) >> 16);
-}
-
 /* a mod q in [-(q-1)/2, (q-1)/2] for any int16 a: 20159 = round(2^26 / q),
  * and ((a * 20159 >> 16) + 2^9) >> 10 = (a * 20159 + 2^25) >> 26. */
 static inline int16_t mlkem_barrett_reduce(int16_t a)
@@ -89,7 +81,6 @@ static inline int16_t mlkem_barrett_reduce(int16_t a)
 }
 
 /* mlkem_ntt.c: FIPS 203 Algorithms 9-12 with Montgomery arithmetic. */
-extern const int16_t mlkem_zetas[128];
 /* |coefficients| <= q in, |.| <= (q-1)/2 out, bit-reversed NTT domain. */
 void mlkem_ntt(struct mlkem_poly *p);
 /* |coefficients| < q in (< 2q tolerated); out: NTT^-1(p) * 2^16, |.| < q. */
@@ -101,12 +92,11 @@ void mlkem_polyvec_basemul_acc(struct mlkem_poly *restrict r,
 			       const struct mlkem_polyvec *restrict b);
 
 /* mlkem_poly.c: arithmetic and the encodings of FIPS 203 section 4.2.1. */
-void mlkem_poly_reduce(struct mlkem_poly *p);
 void mlkem_poly_tomont(struct mlkem_poly *p);
 void mlkem_poly_add(struct mlkem_poly *r, const struct mlkem_poly *a);
 void mlkem_poly_sub(struct mlkem_poly *r, const struct mlkem_poly *a);
-/* ByteEncode_12 of a reduced poly (any |c| < q); ByteDecode_12 leaves
- * values up to 4095 as they are: mlkem_poly_check12 tells them apart. */
+/* ByteEncode_12 of p mod q (any int16 coefficients); ByteDecode_12 leaves
+ * values up to 4095 as they are: mlkem_bytes_check12 tells them apart. */
 void mlkem_poly_tobytes(uint8_t r[MLKEM_POLYBYTES], const struct mlkem_poly *p);
 void mlkem_poly_frombytes(struct mlkem_poly *p, const uint8_t a[MLKEM_POLYBYTES]);
 /* 0 when every ByteDecode_12 value of a is below q, else 1; constant time. */

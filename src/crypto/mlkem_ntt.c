@@ -5,7 +5,7 @@
 
 /* mlkem_zetas[i] = 17^BitRev7(i) * R mod q, centred (FIPS 203, Appendix A,
  * times R so that mlkem_fqmul by it is a plain product by 17^BitRev7(i)). */
-const int16_t mlkem_zetas[128] = {
+static const int16_t mlkem_zetas[128] = {
 	-1044,  -758,  -359, -1517,  1493,  1422,   287,   202,
 	 -171,   622,  1577,   182,   962, -1202, -1474,  1468,
 	  573, -1325,   264,   383,  -829,  1458, -1602,  -130,
@@ -70,16 +70,17 @@ mlkem_ntt_layer(int16_t r[MLKEM_N], unsigned len, unsigned k)
  * 128 / len .. 256 / len - 1. Each of the 7 layers grows |c| by less than
  * q, so from |c| <= q the values stay below 8q < 2^15 and one Barrett
  * pass at the end suffices. */
-void mlkem_ntt(struct mlkem_poly *p)
+static inline __attribute__((always_inline)) void mlkem_ntt_body(int16_t r[MLKEM_N])
 {
-	mlkem_ntt_layer(p->c, 128, 1);
-	mlkem_ntt_layer(p->c, 64, 2);
-	mlkem_ntt_layer(p->c, 32, 4);
-	mlkem_ntt_layer(p->c, 16, 8);
-	mlkem_ntt_layer(p->c, 8, 16);
-	mlkem_ntt_layer(p->c, 4, 32);
-	mlkem_ntt_layer(p->c, 2, 64);
-	mlkem_poly_reduce(p);
+	mlkem_ntt_layer(r, 128, 1);
+	mlkem_ntt_layer(r, 64, 2);
+	mlkem_ntt_layer(r, 32, 4);
+	mlkem_ntt_layer(r, 16, 8);
+	mlkem_ntt_layer(r, 8, 16);
+	mlkem_ntt_layer(r, 4, 32);
+	mlkem_ntt_layer(r, 2, 64);
+	for (unsigned j = 0; j < MLKEM_N; j++)
+		r[j] = mlkem_barrett_reduce(r[j]);
 }
 
 /* One layer of Algorithm 10 (Gentleman-Sande butterflies), with
@@ -105,17 +106,17 @@ mlkem_invntt_layer(int16_t r[MLKEM_N], unsigned len, unsigned k)
 /* FIPS 203, Algorithm 10, k from 127 down. The final scaling by 1441 =
  * R^2 / 128 mod q both divides by 128 and multiplies by R, which cancels
  * the R^-1 left by mlkem_polyvec_basemul_acc. */
-void mlkem_invntt_tomont(struct mlkem_poly *p)
+static inline __attribute__((always_inline)) void mlkem_invntt_body(int16_t r[MLKEM_N])
 {
-	mlkem_invntt_layer(p->c, 2, 127);
-	mlkem_invntt_layer(p->c, 4, 63);
-	mlkem_invntt_layer(p->c, 8, 31);
-	mlkem_invntt_layer(p->c, 16, 15);
-	mlkem_invntt_layer(p->c, 32, 7);
-	mlkem_invntt_layer(p->c, 64, 3);
-	mlkem_invntt_layer(p->c, 128, 1);
+	mlkem_invntt_layer(r, 2, 127);
+	mlkem_invntt_layer(r, 4, 63);
+	mlkem_invntt_layer(r, 8, 31);
+	mlkem_invntt_layer(r, 16, 15);
+	mlkem_invntt_layer(r, 32, 7);
+	mlkem_invntt_layer(r, 64, 3);
+	mlkem_invntt_layer(r, 128, 1);
 	for (unsigned j = 0; j < MLKEM_N; j++)
-		p->c[j] = mlkem_fqmul(p->c[j], 1441);
+		r[j] = mlkem_fqmul(r[j], 1441);
 }
 
 /* Algorithm 12 on every pair: r = a o b * 2^-16 when acc is 0, r += it
@@ -140,12 +141,76 @@ mlkem_basemul(int16_t *restrict r, const int16_t *restrict a,
 /* FIPS 203, Algorithm 11 (MultiplyNTTs) summed over the vector: in the NTT
  * domain a polynomial is 128 degree-1 residues mod X^2 - gamma_i. The
  * sums of six products stay below 6q < 2^15, then are Barrett-reduced. */
+static inline __attribute__((always_inline)) void
+mlkem_basemul_acc_body(int16_t *restrict r, const struct mlkem_polyvec *restrict a,
+		       const struct mlkem_polyvec *restrict b)
+{
+	mlkem_basemul(r, a->p[0].c, b->p[0].c, 0);
+	for (unsigned k = 1; k < MLKEM_K; k++)
+		mlkem_basemul(r, a->p[k].c, b->p[k].c, 1);
+	for (unsigned j = 0; j < MLKEM_N; j++)
+		r[j] = mlkem_barrett_reduce(r[j]);
+}
+
+/* Each body is compiled twice: for the baseline ISA (SSE2 on x86-64) and
+ * with AVX2 enabled, where the same loops vectorize 16 coefficients wide.
+ * The AVX2 copies run only when mlkem_use_avx2() says so. */
+static void mlkem_ntt_portable(int16_t r[MLKEM_N])
+{
+	mlkem_ntt_body(r);
+}
+
+static void mlkem_invntt_portable(int16_t r[MLKEM_N])
+{
+	mlkem_invntt_body(r);
+}
+
+static void mlkem_basemul_acc_portable(int16_t *restrict r,
+				       const struct mlkem_polyvec *restrict a,
+				       const struct mlkem_polyvec *restrict b)
+{
+	mlkem_basemul_acc_body(r, a, b);
+}
+
+__attribute__((target("avx2"))) static void mlkem_ntt_avx2(int16_t r[MLKEM_N])
+{
+	mlkem_ntt_body(r);
+}
+
+__attribute__((target("avx2"))) static void mlkem_invntt_avx2(int16_t r[MLKEM_N])
+{
+	mlkem_invntt_body(r);
+}
+
+__attribute__((target("avx2"))) static void
+mlkem_basemul_acc_avx2(int16_t *restrict r, const struct mlkem_polyvec *restrict a,
+		       const struct mlkem_polyvec *restrict b)
+{
+	mlkem_basemul_acc_body(r, a, b);
+}
+
+void mlkem_ntt(struct mlkem_poly *p)
+{
+	if (mlkem_use_avx2())
+		mlkem_ntt_avx2(p->c);
+	else
+		mlkem_ntt_portable(p->c);
+}
+
+void mlkem_invntt_tomont(struct mlkem_poly *p)
+{
+	if (mlkem_use_avx2())
+		mlkem_invntt_avx2(p->c);
+	else
+		mlkem_invntt_portable(p->c);
+}
+
 void mlkem_polyvec_basemul_acc(struct mlkem_poly *restrict r,
 			       const struct mlkem_polyvec *restrict a,
 			       const struct mlkem_polyvec *restrict b)
 {
-	mlkem_basemul(r->c, a->p[0].c, b->p[0].c, 0);
-	for (unsigned k = 1; k < MLKEM_K; k++)
-		mlkem_basemul(r->c, a->p[k].c, b->p[k].c, 1);
-	mlkem_poly_reduce(r);
+	if (mlkem_use_avx2())
+		mlkem_basemul_acc_avx2(r->c, a, b);
+	else
+		mlkem_basemul_acc_portable(r->c, a, b);
 }

@@ -14,12 +14,6 @@ static inline uint16_t mlkem_canonical(int16_t a)
 	return (uint16_t)t;
 }
 
-void mlkem_poly_reduce(struct mlkem_poly *p)
-{
-	for (unsigned i = 0; i < MLKEM_N; i++)
-		p->c[i] = mlkem_barrett_reduce(p->c[i]);
-}
-
 /* Multiply by R = 2^16: mlkem_fqmul by R^2 mod q = 1353. */
 void mlkem_poly_tomont(struct mlkem_poly *p)
 {
