@@ -374,8 +374,8 @@ static int parse_number(struct cur *c, struct dv_toml_value *v)
 		}
 		if (d < 0 || d >= base) {
 			if (base == 10 && (t[k] == 'e' || t[k] == 'E' ||
-					   !strncmp(t + k, "inf", 3) ||
-					   !strncmp(t + k, "nan", 3)))
+					   (len - k == 3 && (!memcmp(t + k, "inf", 3) ||
+							     !memcmp(t + k, "nan", 3)))))
 				return cerr(c, "floats are not supported");
 			return cerr(c, "invalid integer");
 		}
