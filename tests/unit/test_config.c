@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -710,6 +712,30 @@ static void test_load(void)
 	T_CHECK(err_is("/nonexistent/dybervpn.toml:", "No such file"));
 	T_CHECK(dv_config_load(".", &c, g_err, sizeof(g_err), NULL, NULL) == -1);
 	T_CHECK(err_is(".:", "not a regular file"));
+
+	/* A private key others can read is worth a warning. */
+	{
+		char tmp[] = "/tmp/dybervpn-test-XXXXXX";
+		int fd = mkstemp(tmp);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+		T_CHECK(f != NULL);
+		if (f) {
+			fprintf(f, "[interface]\nprivate_key = \"%s\"\n", k_priv.s);
+			fclose(f);
+			memset(&g_warns, 0, sizeof(g_warns));
+			T_CHECK(dv_config_load(tmp, &c, g_err, sizeof(g_err),
+					       on_warn, &g_warns) == 0);
+			T_CHECK(g_warns.n == 0); /* mkstemp: mode 0600 */
+			dv_config_free(&c);
+			chmod(tmp, 0644);
+			T_CHECK(dv_config_load(tmp, &c, g_err, sizeof(g_err),
+					       on_warn, &g_warns) == 0);
+			T_CHECK(g_warns.n == 1 && strstr(g_warns.all, "mode 644"));
+			dv_config_free(&c);
+			unlink(tmp);
+		}
+	}
 
 	snprintf(path, sizeof(path), "%s/hybrid-server.toml", dir);
 	T_CHECK(dv_config_load(path, &c, g_err, sizeof(g_err), NULL, NULL) == 0);
