@@ -82,7 +82,6 @@
 		E[24] = XOR(b4, ANDN(b0, b1)); \
 	} while (0)
 
-
 static void mlkem_keccakx4_f1600(__m256i s[25])
 {
 	__m256i a[25], e[25];
