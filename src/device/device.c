@@ -173,6 +173,7 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 		}
 	}
 	cookie_checker_init(&d->cookie, d->local.pub);
+	dv_ratelimit_init(&d->ratelimit);
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		if (add_config_peer(d, &cfg->peers[i], err, errlen) < 0)
 			goto fail;
@@ -190,7 +191,7 @@ void dv_device_free(struct dv_device *d)
 		dv_peer_remove(d->peers);
 	dv_allowedips_free(&d->aips);
 	noise_local_clear(&d->local);
-	ct_wipe(&d->cookie, sizeof(d->cookie));
+	cookie_checker_clear(&d->cookie);
 	ct_wipe(d->scratch, sizeof(d->scratch));
 	free(d);
 }

@@ -13,6 +13,7 @@
 
 #include "device/allowedips.h"
 #include "device/device.h"
+#include "device/ratelimit.h"
 #include "device/replay.h"
 #include "mode.h"
 #include "noise/cookie.h"
@@ -93,6 +94,7 @@ struct dv_device {
 	uint16_t listen_port;
 	uint32_t fwmark;
 	struct cookie_checker cookie;
+	struct dv_ratelimit ratelimit;
 
 	struct dv_peer *peers;
 	size_t n_peers;
@@ -127,6 +129,9 @@ struct dv_peer *dv_peer_new(struct dv_device *d, const uint8_t pub[DV_KEY_LEN],
 			    enum dv_mode mode);
 void dv_peer_remove(struct dv_peer *p);
 struct dv_peer *dv_peer_by_key(struct dv_device *d, const uint8_t pub[DV_KEY_LEN]);
+/* The peer's public key in base64, for logs (public, never secret). */
+#define DV_PEER_STR_LEN 45
+const char *dv_peer_str(const struct dv_peer *p, char buf[DV_PEER_STR_LEN]);
 /* Rebuilds the noise state after a key, psk or mode change. */
 int dv_peer_reconfigure(struct dv_peer *p, enum dv_mode mode,
 			const uint8_t psk[DV_KEY_LEN]);

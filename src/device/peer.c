@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/keys.h"
 #include "crypto/ct.h"
 #include "device/timers.h"
 
@@ -72,6 +73,12 @@ struct dv_peer *dv_peer_by_key(struct dv_device *d, const uint8_t pub[DV_KEY_LEN
 		if (!memcmp(p->np.remote_static, pub, DV_KEY_LEN))
 			return p;
 	return NULL;
+}
+
+const char *dv_peer_str(const struct dv_peer *p, char buf[DV_PEER_STR_LEN])
+{
+	dv_key_encode(buf, DV_PEER_STR_LEN, p->np.remote_static, DV_KEY_LEN);
+	return buf;
 }
 
 struct dv_peer *dv_peer_new(struct dv_device *d, const uint8_t pub[DV_KEY_LEN],

@@ -75,13 +75,21 @@ static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
 		dv_device_log_drop(d, "handshake with bad mac1 dropped");
 		return false;
 	}
-	if (load && st != COOKIE_MAC_VALID_COOKIE) {
+	if (!load)
+		return true;
+	if (st != COOKIE_MAC_VALID_COOKIE) {
 		if (cookie_create_reply(&d->cookie, reply, msg, len, src,
 					srclen, now) == 0) {
 			d->io.udp_send(d->io.arg, from, fromlen, reply,
 				       sizeof(reply));
 			d->stats.rx_cookie_sent++;
 		}
+		return false;
+	}
+	/* mac2 proved the source address; still limit what it costs us. */
+	if (!dv_ratelimit_allow(&d->ratelimit, from->sa_family, src, now)) {
+		d->stats.rx_ratelimited++;
+		dv_device_log_drop(d, "handshake over the per-source rate limit");
 		return false;
 	}
 	return true;
@@ -91,6 +99,8 @@ static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
  * (PROTOCOL.md check 4 onwards); the rest are global. */
 static void count_refusal(struct dv_device *d, struct dv_peer *p, int rc)
 {
+	char name[DV_PEER_STR_LEN];
+
 	if (p && (rc == NOISE_ERR_MODE || rc == NOISE_ERR_SIGNATURE ||
 		  rc == NOISE_ERR_MLKEM_KEY)) {
 		p->refused_handshakes++;
@@ -100,10 +110,21 @@ static void count_refusal(struct dv_device *d, struct dv_peer *p, int rc)
 			p->refused_signature++;
 		else
 			p->refused_mlkem++;
-	} else {
-		d->stats.rx_handshake_bad++;
+		dv_device_log_drop(d, "peer %s: handshake refused (%s; peer configured %s)",
+				   dv_peer_str(p, name), noise_strerror(rc),
+				   dv_mode_name(p->np.mode));
+		return;
 	}
+	d->stats.rx_handshake_bad++;
 	dv_device_log_drop(d, "handshake refused: %s", noise_strerror(rc));
+}
+
+static void log_complete(struct dv_peer *p, const char *role)
+{
+	char name[DV_PEER_STR_LEN];
+
+	dv_device_log(p->dev, LOG_INFO, "peer %s: %s handshake completed (%s)",
+		      dv_peer_str(p, name), dv_mode_name(p->np.mode), role);
 }
 
 static struct noise_peer *lookup_static(void *arg, const uint8_t pub[DV_KEY_LEN])
@@ -190,6 +211,7 @@ static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
 	dv_timers_any_authenticated_packet_traversal(p);
 	dv_timers_session_derived(p);
 	dv_timers_handshake_complete(p);
+	log_complete(p, "initiator");
 	/* The responder may use the keys only after our first data packet:
 	 * send what waited, or a keepalive (whitepaper 5.4.3). */
 	dv_send_staged(p);
@@ -266,6 +288,7 @@ static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
 		dv_peer_promote_next(p);
 		p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);
 		dv_timers_handshake_complete(p);
+		log_complete(p, "responder");
 		if (p->staged_count)
 			dv_send_staged(p);
 	}

@@ -253,6 +253,35 @@ static void test_under_load(void)
 	teardown();
 }
 
+/* Under load, each source gets 20 handshakes a second, bursts of 5. */
+static void test_ratelimit(void)
+{
+	static struct dv_ratelimit r;
+	const uint8_t ip1[4] = { 192, 0, 2, 1 }, ip2[4] = { 192, 0, 2, 2 };
+	uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8 }, v6b[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	uint64_t t = 5 * DV_NSEC_PER_SEC;
+	unsigned ok = 0;
+
+	dv_ratelimit_init(&r);
+	for (int i = 0; i < 10; i++)
+		ok += dv_ratelimit_allow(&r, AF_INET, ip1, t);
+	T_CHECK(ok == DV_RATELIMIT_BURST);
+	T_CHECK(dv_ratelimit_allow(&r, AF_INET, ip2, t));
+	T_CHECK(dv_ratelimit_allow(&r, AF_INET, ip1, t + 50000000));
+	T_CHECK(!dv_ratelimit_allow(&r, AF_INET, ip1, t + 50000000));
+	/* Over a long run: 20 per second. */
+	ok = 0;
+	for (int i = 0; i < 10000; i++)
+		ok += dv_ratelimit_allow(&r, AF_INET, ip1, t + 100000000ull + i * 1000000ull);
+	T_CHECK(ok >= 200 && ok <= 206);
+	/* One IPv6 /64 is one source. */
+	v6b[15] = 9;
+	ok = 0;
+	for (int i = 0; i < 5; i++)
+		ok += dv_ratelimit_allow(&r, AF_INET6, v6a, t);
+	T_CHECK(ok == 5 && !dv_ratelimit_allow(&r, AF_INET6, v6b, t));
+}
+
 /* The endpoint follows the source of the last authenticated packet. */
 static void test_roaming(void)
 {
@@ -313,6 +342,7 @@ int main(void)
 	T_RUN(test_replay_and_source);
 	T_RUN(test_garbage);
 	T_RUN(test_under_load);
+	T_RUN(test_ratelimit);
 	T_RUN(test_roaming);
 	T_RUN(test_several_peers);
 	return t_done();

@@ -1,0 +1,36 @@
+/* Per-source limit on handshake messages while under load (WireGuard's
+ * ratelimiter.c): once a message's mac2 proves its source address is
+ * real, that address (an IPv4 address, or an IPv6 /64) may still cost us
+ * a DH only DV_RATELIMIT_PER_SECOND times a second, with bursts of
+ * DV_RATELIMIT_BURST. A fixed direct-mapped table under a secret hash key:
+ * no allocation, and a flood of sources only evicts entries. */
+#ifndef DV_DEVICE_RATELIMIT_H
+#define DV_DEVICE_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DV_RATELIMIT_PER_SECOND 20
+#define DV_RATELIMIT_BURST 5
+#define DV_RATELIMIT_SLOTS 1024
+
+struct dv_ratelimit_entry {
+	uint8_t key[8];   /* IPv4 address, or IPv6 /64 */
+	uint8_t keylen;   /* 0: free */
+	uint64_t last_ns;
+	uint64_t tokens;  /* in ns of credit */
+};
+
+struct dv_ratelimit {
+	uint8_t hash_key[16];
+	struct dv_ratelimit_entry slot[DV_RATELIMIT_SLOTS];
+};
+
+void dv_ratelimit_init(struct dv_ratelimit *r);
+/* family AF_INET (addr 4 bytes) or AF_INET6 (16 bytes); true when a
+ * message from addr may proceed now. */
+bool dv_ratelimit_allow(struct dv_ratelimit *r, int family,
+			const uint8_t *addr, uint64_t now_ns);
+
+#endif
