@@ -24,6 +24,9 @@
 
 #define CONFIG_FILE_MAX (1 << 20)
 
+/* Upstream's samples hold placeholders where keys belong. */
+#define KEY_HINT "; `dybervpn genkey` makes keys"
+
 enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
 
 /* Where each key was seen, for messages written after the whole file was
@@ -151,7 +154,7 @@ static int decode_key(const char *key, const struct dv_toml_value *v,
 	if (want_type(key, v, DV_TOML_STRING, err, errlen))
 		return -1;
 	if (dv_key_decode(out, len, v->str, why, sizeof(why)))
-		return kerr(err, errlen, key, "%s", why);
+		return kerr(err, errlen, key, "%s%s", why, KEY_HINT);
 	return 0;
 }
 
@@ -303,7 +306,7 @@ static int iface_key(struct ctx *x, const char *key,
 				       sizeof(c->mldsa_seed_or_sk),
 				       &c->mldsa_key_len, lens, 2, v->str, why,
 				       sizeof(why)))
-			return kerr(err, errlen, key, "%s", why);
+			return kerr(err, errlen, key, "%s%s", why, KEY_HINT);
 		/* FIPS 204, Algorithm 25 (skDecode): s1 and s2 must be in
 		 * [-eta, eta], or signing would not be ML-DSA. */
 		if (c->mldsa_key_len == DV_MLDSA_SK_LEN &&
