@@ -49,7 +49,7 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 		struct mldsa_polyvecl s1, s1hat;
 		struct mldsa_polyveck s2, t, t0;
 	} ws;
-	struct mldsa_polyvecl arow;
+	struct mldsa_matrix a;
 	struct mldsa_polyveck t1;
 	uint8_t tr[MLDSA_TR_LEN];
 	const uint8_t kl[2] = { MLDSA_K, MLDSA_L };
@@ -65,12 +65,12 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 	mldsa_expand_s(&ws.s1, &ws.s2, ws.seeds + 32);
 	ws.s1hat = ws.s1;
 	mldsa_polyvecl_ntt(&ws.s1hat);
-	/* t = NTT^-1(A-hat o NTT(s1)) + s2, generating A one row at a time. */
+	/* t = NTT^-1(A-hat o NTT(s1)) + s2. */
+	mldsa_expand_a(&a, ws.seeds);
 	for (unsigned i = 0; i < MLDSA_K; i++) {
 		struct mldsa_poly *t = &ws.t.v[i];
 
-		mldsa_expand_a_row(&arow, ws.seeds, i);
-		mldsa_polyvecl_dot(t, &arow, &ws.s1hat);
+		mldsa_polyvecl_dot(t, &a.row[i], &ws.s1hat);
 		mldsa_invntt_tomont(t);
 		mldsa_poly_add(t, t, &ws.s2.v[i]);
 		mldsa_poly_freeze(t);
@@ -280,7 +280,8 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 	uint8_t rho[32], ctilde[MLDSA_CTILDE_LEN], ctilde2[MLDSA_CTILDE_LEN];
 	uint8_t w1enc[MLDSA_W1_LEN];
 	struct mldsa_polyveck t1, h, w1;
-	struct mldsa_polyvecl z, arow;
+	struct mldsa_matrix a;
+	struct mldsa_polyvecl z;
 	struct mldsa_poly cp, w, ct1;
 	struct mldsa_poly_ext ext;
 	struct keccak_state st;
@@ -294,13 +295,13 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 			return -1;
 	mldsa_pk_decode(rho, &t1, pk);
 	mldsa_sample_in_ball(&cp, ctilde);
+	mldsa_expand_a(&a, rho);
 	mldsa_polyvecl_ntt(&z);
 	/* Line 9: w'approx = NTT^-1(A-hat o NTT(z)) - c * t1 * 2^d, the latter
 	 * by exact sparse multiplication (|c t1 2^d| < 49 * 2^23), and A
 	 * generated one entry at a time; line 10: w1' = UseHint(h, w'). */
 	for (unsigned i = 0; i < MLDSA_K; i++) {
-		mldsa_expand_a_row(&arow, rho, i);
-		mldsa_polyvecl_dot(&w, &arow, &z);
+		mldsa_polyvecl_dot(&w, &a.row[i], &z);
 		mldsa_invntt_tomont(&w);
 		mldsa_poly_shiftl(&t1.v[i]);
 		mldsa_poly_mul_challenge(&ct1, &cp, &t1.v[i], &ext);

@@ -92,10 +92,9 @@ void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 }
 
 #if defined(__x86_64__)
-/* 1 when the AVX2 transforms are used: the CPU has AVX2 and the
- * environment does not set DYBERVPN_NO_AVX2 (to anything but "0"). Decided
- * once; a race between first callers is harmless, all store the same. */
-static int mldsa_use_avx2(void)
+/* Decided once; a race between first callers is harmless, all store the
+ * same value. */
+int mldsa_have_avx2(void)
 {
 	static int state = -1;
 	int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
@@ -111,7 +110,7 @@ static int mldsa_use_avx2(void)
 
 void mldsa_ntt(struct mldsa_poly *p)
 {
-	if (mldsa_use_avx2())
+	if (mldsa_have_avx2())
 		mldsa_ntt_avx2(p);
 	else
 		mldsa_ntt_c(p);
@@ -119,12 +118,17 @@ void mldsa_ntt(struct mldsa_poly *p)
 
 void mldsa_invntt_tomont(struct mldsa_poly *p)
 {
-	if (mldsa_use_avx2())
+	if (mldsa_have_avx2())
 		mldsa_invntt_tomont_avx2(p);
 	else
 		mldsa_invntt_tomont_c(p);
 }
 #else
+int mldsa_have_avx2(void)
+{
+	return 0;
+}
+
 void mldsa_ntt(struct mldsa_poly *p)
 {
 	mldsa_ntt_c(p);

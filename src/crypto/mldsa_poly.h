@@ -4,6 +4,7 @@
 #ifndef DV_CRYPTO_MLDSA_POLY_H
 #define DV_CRYPTO_MLDSA_POLY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* FIPS 204, Table 1 (ML-DSA-65) and Section 2.5. */
@@ -66,8 +67,10 @@ static inline int32_t mldsa_reduce32(int32_t a)
 }
 
 /* mldsa_ntt.c: the transforms, with Montgomery factor 2^32. mldsa_ntt and
- * mldsa_invntt_tomont use the AVX2 versions (mldsa_avx2.c) when the CPU
- * has AVX2, unless DYBERVPN_NO_AVX2 is set; all give identical results. */
+ * mldsa_invntt_tomont use the AVX2 versions (mldsa_avx2.c) when
+ * mldsa_have_avx2(): the CPU has AVX2 and DYBERVPN_NO_AVX2 is not set (to
+ * anything but "0"). Both paths give identical results. */
+int mldsa_have_avx2(void);
 extern const int32_t mldsa_zetas[MLDSA_N];
 void mldsa_ntt(struct mldsa_poly *p);
 void mldsa_invntt_tomont(struct mldsa_poly *p);
@@ -115,12 +118,18 @@ void mldsa_poly_use_hint(struct mldsa_poly *r, const struct mldsa_poly *a,
 			 const struct mldsa_poly *h);
 
 /* mldsa_sample.c: FIPS 204, Section 7.3. */
-/* Row r of A-hat alone, for callers that need A only once. */
-void mldsa_expand_a_row(struct mldsa_polyvecl *row, const uint8_t rho[32], unsigned r);
 void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32]);
 void mldsa_expand_s(struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
 		    const uint8_t rhoprime[64]);
 void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa);
+/* Pieces shared with the four-way AVX2 sampler (mldsa_x4_avx2.c). */
+unsigned mldsa_rej_uniform(struct mldsa_poly *a, unsigned ctr, const uint8_t *buf, size_t len);
+void mldsa_mask_unpack(struct mldsa_poly *p, const uint8_t *buf);
+void mldsa_expand_mask_poly(struct mldsa_poly *p, const uint8_t rhopp[64], uint16_t nonce);
+#if defined(__x86_64__)
+void mldsa_expand_a_avx2(struct mldsa_matrix *a, const uint8_t rho[32]);
+void mldsa_expand_mask_avx2(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa);
+#endif
 void mldsa_sample_in_ball(struct mldsa_poly *c, const uint8_t ctilde[MLDSA_CTILDE_LEN]);
 
 /* mldsa_pack.c: FIPS 204, Section 7.2 (Algorithms 22-28). */

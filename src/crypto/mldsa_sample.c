@@ -6,10 +6,23 @@
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 
+/* Algorithm 14, CoeffFromThreeBytes, over a buffer: 3 bytes per candidate,
+ * the top bit of the third cleared, kept when below q. Public data, so the
+ * rejection may branch. */
+unsigned mldsa_rej_uniform(struct mldsa_poly *a, unsigned ctr, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i + 3 <= len && ctr < MLDSA_N; i += 3) {
+		uint32_t t = buf[i] | (uint32_t)buf[i + 1] << 8 | (uint32_t)(buf[i + 2] & 0x7f) << 16;
+
+		if (t < MLDSA_Q)
+			a->c[ctr++] = (int32_t)t;
+	}
+	return ctr;
+}
+
 /* Algorithm 30, RejNTTPoly(rho || IntegerToBytes(s, 1) || IntegerToBytes(r,
  * 1)): entry (r, s) of A-hat, as Algorithm 32 orders the indices (column
- * first). Public data, so rejection by branching is fine. 168 is a multiple
- * of 3, so no candidate straddles two blocks. */
+ * first). 168 is a multiple of 3, so no candidate straddles two blocks. */
 static void mldsa_rej_ntt_poly(struct mldsa_poly *a, const uint8_t rho[32], unsigned r,
 			       unsigned s)
 {
@@ -24,28 +37,22 @@ static void mldsa_rej_ntt_poly(struct mldsa_poly *a, const uint8_t rho[32], unsi
 	keccak_finalize(&st);
 	while (ctr < MLDSA_N) {
 		keccak_squeezeblocks(&st, buf, 1);
-		for (unsigned i = 0; i + 3 <= sizeof(buf) && ctr < MLDSA_N; i += 3) {
-			/* Algorithm 14, CoeffFromThreeBytes: top bit of b2 cleared. */
-			uint32_t t = buf[i] | (uint32_t)buf[i + 1] << 8 |
-				     (uint32_t)(buf[i + 2] & 0x7f) << 16;
-
-			if (t < MLDSA_Q)
-				a->c[ctr++] = (int32_t)t;
-		}
+		ctr = mldsa_rej_uniform(a, ctr, buf, sizeof(buf));
 	}
 }
 
-/* Algorithm 32, one row and the whole matrix. */
-void mldsa_expand_a_row(struct mldsa_polyvecl *row, const uint8_t rho[32], unsigned r)
-{
-	for (unsigned s = 0; s < MLDSA_L; s++)
-		mldsa_rej_ntt_poly(&row->v[s], rho, r, s);
-}
-
+/* Algorithm 32. */
 void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32])
 {
+#if defined(__x86_64__)
+	if (mldsa_have_avx2()) {
+		mldsa_expand_a_avx2(a, rho);
+		return;
+	}
+#endif
 	for (unsigned r = 0; r < MLDSA_K; r++)
-		mldsa_expand_a_row(&a->row[r], rho, r);
+		for (unsigned s = 0; s < MLDSA_L; s++)
+			mldsa_rej_ntt_poly(&a->row[r].v[s], rho, r, s);
 }
 
 /* Algorithm 31, RejBoundedPoly for eta = 4 (Algorithm 15 accepts a
@@ -93,36 +100,50 @@ void mldsa_expand_s(struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
 		mldsa_rej_bounded_poly(&s2->v[r], rhoprime, (uint16_t)(MLDSA_L + r));
 }
 
-/* Algorithm 34: y[r] = BitUnpack(H(rho'' || IntegerToBytes(kappa + r, 2),
- * 640), gamma1 - 1, gamma1), i.e. 20-bit fields v mapped to gamma1 - v. */
-void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa)
+/* BitUnpack(v, gamma1 - 1, gamma1) of Algorithm 34: 20-bit fields v of
+ * 640 bytes mapped to gamma1 - v. */
+void mldsa_mask_unpack(struct mldsa_poly *p, const uint8_t *buf)
+{
+	for (unsigned i = 0; i < MLDSA_N / 2; i++) {
+		const uint8_t *b = buf + 5 * i;
+		uint32_t v0 = b[0] | (uint32_t)b[1] << 8 | (uint32_t)(b[2] & 15) << 16;
+		uint32_t v1 = (uint32_t)b[2] >> 4 | (uint32_t)b[3] << 4 | (uint32_t)b[4] << 12;
+
+		p->c[2 * i] = MLDSA_GAMMA1 - (int32_t)v0;
+		p->c[2 * i + 1] = MLDSA_GAMMA1 - (int32_t)v1;
+	}
+}
+
+/* One polynomial of Algorithm 34: BitUnpack(H(rho'' || IntegerToBytes(nonce,
+ * 2), 640)). */
+void mldsa_expand_mask_poly(struct mldsa_poly *p, const uint8_t rhopp[64], uint16_t nonce)
 {
 	struct keccak_state st;
 	/* 640 bytes, squeezed as 5 whole blocks (the fast path of keccak). */
 	uint8_t buf[(MLDSA_MASK_BYTES + SHAKE256_RATE - 1) / SHAKE256_RATE * SHAKE256_RATE];
+	uint8_t n[2] = { (uint8_t)nonce, (uint8_t)(nonce >> 8) };
 
-	for (unsigned r = 0; r < MLDSA_L; r++) {
-		uint16_t nonce = (uint16_t)(kappa + r);
-		uint8_t n[2] = { (uint8_t)nonce, (uint8_t)(nonce >> 8) };
-		struct mldsa_poly *p = &y->v[r];
-
-		shake256_init(&st);
-		keccak_absorb(&st, rhopp, 64);
-		keccak_absorb(&st, n, 2);
-		keccak_finalize(&st);
-		keccak_squeezeblocks(&st, buf, sizeof(buf) / SHAKE256_RATE);
-		for (unsigned i = 0; i < MLDSA_N / 2; i++) {
-			const uint8_t *b = buf + 5 * i;
-			uint32_t v0 = b[0] | (uint32_t)b[1] << 8 | (uint32_t)(b[2] & 15) << 16;
-			uint32_t v1 = (uint32_t)b[2] >> 4 | (uint32_t)b[3] << 4 |
-				      (uint32_t)b[4] << 12;
-
-			p->c[2 * i] = MLDSA_GAMMA1 - (int32_t)v0;
-			p->c[2 * i + 1] = MLDSA_GAMMA1 - (int32_t)v1;
-		}
-	}
+	shake256_init(&st);
+	keccak_absorb(&st, rhopp, 64);
+	keccak_absorb(&st, n, 2);
+	keccak_finalize(&st);
+	keccak_squeezeblocks(&st, buf, sizeof(buf) / SHAKE256_RATE);
+	mldsa_mask_unpack(p, buf);
 	ct_wipe(buf, sizeof(buf));
 	ct_wipe(&st, sizeof(st));
+}
+
+/* Algorithm 34: y[r] from nonce kappa + r. */
+void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa)
+{
+#if defined(__x86_64__)
+	if (mldsa_have_avx2()) {
+		mldsa_expand_mask_avx2(y, rhopp, kappa);
+		return;
+	}
+#endif
+	for (unsigned r = 0; r < MLDSA_L; r++)
+		mldsa_expand_mask_poly(&y->v[r], rhopp, (uint16_t)(kappa + r));
 }
 
 /* Algorithm 29 on the whole 48-byte ctilde. The challenge is public: it is
