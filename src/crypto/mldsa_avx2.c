@@ -1,8 +1,10 @@
-/* AVX2 forward and inverse NTT of ML-DSA (FIPS 204, Algorithms 41-42),
- * computing exactly what mldsa_ntt_c / mldsa_invntt_tomont_c compute (the
- * same butterflies and the same Montgomery reduction, eight lanes at a
- * time), so the two are interchangeable bit for bit; test_mldsa checks it.
- * mldsa_ntt.c picks this path at run time when the CPU has AVX2.
+/* AVX2 polynomial arithmetic of ML-DSA: the forward and inverse NTT (FIPS
+ * 204, Algorithms 41-42), the NTT-domain dot product and the product by the
+ * challenge. Each computes exactly what its portable twin in mldsa_ntt.c /
+ * mldsa_poly.c computes (the same butterflies and the same Montgomery
+ * reduction, eight lanes at a time), so the two are interchangeable bit for
+ * bit; test_mldsa checks it. The portable files pick this path at run time
+ * (mldsa_have_avx2).
  *
  * Layers with a butterfly distance of 8 or more pair whole vectors. For the
  * last three (distances 4, 2, 1) each block of 64 coefficients is
@@ -251,6 +253,73 @@ void mldsa_invntt_tomont_avx2(struct mldsa_poly *p)
 	}
 	for (unsigned j = 0; j < MLDSA_N; j += 8)
 		mldsa_store8(p->c + j, mldsa_mont_mul8(mldsa_load8(p->c + j), f));
+}
+
+/* As mldsa_polyvecl_dot: 64-bit sums of the five products per lane (even
+ * and odd lanes apart), then one Montgomery reduction. */
+void mldsa_polyvecl_dot_avx2(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
+			     const struct mldsa_polyvecl *b)
+{
+	const __m256i q = _mm256_set1_epi32(MLDSA_Q);
+	const __m256i qinv = _mm256_set1_epi32(MLDSA_QINV);
+
+	for (unsigned i = 0; i < MLDSA_N; i += 8) {
+		__m256i se = _mm256_setzero_si256(), so = _mm256_setzero_si256();
+
+		for (unsigned j = 0; j < MLDSA_L; j++) {
+			__m256i x = mldsa_load8(a->v[j].c + i), y = mldsa_load8(b->v[j].c + i);
+
+			se = _mm256_add_epi64(se, _mm256_mul_epi32(x, y));
+			so = _mm256_add_epi64(so, _mm256_mul_epi32(_mm256_srli_epi64(x, 32),
+								   _mm256_srli_epi64(y, 32)));
+		}
+		se = _mm256_sub_epi64(se, _mm256_mul_epi32(_mm256_mul_epi32(se, qinv), q));
+		so = _mm256_sub_epi64(so, _mm256_mul_epi32(_mm256_mul_epi32(so, qinv), q));
+		mldsa_store8(r->c + i, _mm256_blend_epi32(_mm256_srli_epi64(se, 32), so, 0xaa));
+	}
+}
+
+/* As mldsa_poly_mul_challenge: the sum of the 49 shifted copies of +-s,
+ * 64 output coefficients at a time held in eight registers. */
+void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
+				   const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext)
+{
+	uint16_t plus[MLDSA_N], minus[MLDSA_N];
+	unsigned np = 0, nm = 0;
+
+	for (unsigned i = 0; i < MLDSA_N; i += 8) {
+		__m256i v = mldsa_load8(s->c + i);
+
+		mldsa_store8(ext->c + i, _mm256_sub_epi32(_mm256_setzero_si256(), v));
+		mldsa_store8(ext->c + MLDSA_N + i, v);
+	}
+	/* c is public: its nonzero positions may steer the loops. */
+	for (unsigned p = 0; p < MLDSA_N; p++) {
+		if (c->c[p] > 0)
+			plus[np++] = (uint16_t)(MLDSA_N - p);
+		else if (c->c[p] < 0)
+			minus[nm++] = (uint16_t)(MLDSA_N - p);
+	}
+	for (unsigned blk = 0; blk < MLDSA_N; blk += 64) {
+		__m256i acc[8];
+
+		for (unsigned k = 0; k < 8; k++)
+			acc[k] = _mm256_setzero_si256();
+		for (unsigned t = 0; t < np; t++) {
+			const int32_t *src = ext->c + plus[t] + blk;
+
+			for (unsigned k = 0; k < 8; k++)
+				acc[k] = _mm256_add_epi32(acc[k], mldsa_load8(src + 8 * k));
+		}
+		for (unsigned t = 0; t < nm; t++) {
+			const int32_t *src = ext->c + minus[t] + blk;
+
+			for (unsigned k = 0; k < 8; k++)
+				acc[k] = _mm256_sub_epi32(acc[k], mldsa_load8(src + 8 * k));
+		}
+		for (unsigned k = 0; k < 8; k++)
+			mldsa_store8(r->c + blk + 8 * k, acc[k]);
+	}
 }
 
 #endif

@@ -48,6 +48,12 @@ void mldsa_poly_freeze(struct mldsa_poly *p)
 void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 			const struct mldsa_polyvecl *b)
 {
+#if defined(__x86_64__)
+	if (mldsa_have_avx2()) {
+		mldsa_polyvecl_dot_avx2(r, a, b);
+		return;
+	}
+#endif
 	for (unsigned i = 0; i < MLDSA_N; i++) {
 		int64_t acc = 0;
 
@@ -63,6 +69,12 @@ void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext)
 {
+#if defined(__x86_64__)
+	if (mldsa_have_avx2()) {
+		mldsa_poly_mul_challenge_avx2(r, c, s, ext);
+		return;
+	}
+#endif
 	for (unsigned i = 0; i < MLDSA_N; i++) {
 		ext->c[i] = -s->c[i];
 		ext->c[MLDSA_N + i] = s->c[i];

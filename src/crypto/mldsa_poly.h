@@ -104,6 +104,12 @@ struct mldsa_poly_ext {
  * in `ext` is then secret too, for the caller to wipe). */
 void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
+#if defined(__x86_64__)
+void mldsa_polyvecl_dot_avx2(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
+			     const struct mldsa_polyvecl *b);
+void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
+				   const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
+#endif
 /* 1 when some centered coefficient has |c| >= bound, else 0; no early exit. */
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound);
 /* FIPS 204, Algorithm 35: input in [0, q); t1 in a1, t0 (centered) in a0. */

@@ -11,6 +11,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <string.h>
+
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 
@@ -180,9 +182,9 @@ static void mldsa_x4_squeeze(struct mldsa_x4 *st, unsigned rate, uint8_t *out[4]
 		uint64_t lane[4];
 
 		_mm256_storeu_si256((__m256i *)lane, st->s[j]);
+		/* x86 is little-endian: a lane's bytes are already in order. */
 		for (unsigned i = 0; i < 4; i++)
-			for (unsigned b = 0; b < 8; b++)
-				out[i][off + 8 * j + b] = (uint8_t)(lane[i] >> (8 * b));
+			memcpy(out[i] + off + 8 * j, &lane[i], 8);
 	}
 	mldsa_x4_permute(st);
 }

@@ -99,6 +99,46 @@ static void test_ntt_multiply(void)
 	T_CHECK(bad == 0);
 }
 
+/* The sparse challenge product against exact schoolbook multiplication in
+ * Z[X] / (X^256 + 1), on both extremes of the t0 range (whichever of the
+ * portable / AVX2 paths is active; run with DYBERVPN_NO_AVX2=1 too). */
+static void test_mul_challenge(void)
+{
+	static struct mldsa_poly c, s, r;
+	static struct mldsa_poly_ext ext;
+	unsigned bad = 0;
+	uint8_t ctilde[MLDSA_CTILDE_LEN];
+
+	srand(3);
+	for (unsigned round = 0; round < 20; round++) {
+		int64_t ref[MLDSA_N] = { 0 };
+
+		for (unsigned i = 0; i < sizeof(ctilde); i++)
+			ctilde[i] = (uint8_t)rand();
+		mldsa_sample_in_ball(&c, ctilde);
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			s.c[i] = round & 1 ? (rand() & 1 ? 4096 : -4095) : rand() % 8191 - 4095;
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			for (unsigned j = 0; j < MLDSA_N; j++) {
+				int64_t p = (int64_t)c.c[i] * s.c[j];
+
+				ref[(i + j) % MLDSA_N] += i + j < MLDSA_N ? p : -p;
+			}
+		mldsa_poly_mul_challenge(&r, &c, &s, &ext);
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			bad += r.c[i] != ref[i];
+	}
+	T_CHECK(bad == 0);
+	/* SampleInBall gives exactly tau = 49 coefficients +-1. */
+	{
+		unsigned nz = 0;
+
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			nz += c.c[i] != 0 && (c.c[i] == 1 || c.c[i] == -1);
+		T_CHECK(nz == MLDSA_TAU);
+	}
+}
+
 /* The AVX2 transforms must agree bit for bit with the portable ones, on
  * inputs at the edges of their bounds (|c| < q in, as the callers give). */
 static void test_ntt_avx2_matches(void)
@@ -304,6 +344,7 @@ int main(void)
 	T_RUN(test_power2round_exhaustive);
 	T_RUN(test_ntt_multiply);
 	T_RUN(test_ntt_avx2_matches);
+	T_RUN(test_mul_challenge);
 	T_RUN(setup_key);
 	T_RUN(test_roundtrip_contexts);
 	T_RUN(test_ctx_too_long);
