@@ -183,8 +183,13 @@ static void on_udp(struct dv_ev *ev, uint32_t events)
 	for (unsigned i = 0; i < n; i++) {
 		struct dv_udp_rx *r = &d->udp.rx[i];
 
-		dv_device_udp_rx(d->dev, r->buf, r->len, (struct sockaddr *)&r->from,
-				 r->fromlen);
+		/* With GRO one buffer holds several datagrams of r->seg bytes. */
+		for (size_t off = 0; off < r->len; off += r->seg) {
+			size_t len = r->len - off < r->seg ? r->len - off : r->seg;
+
+			dv_device_udp_rx(d->dev, r->buf + off, len,
+					 (struct sockaddr *)&r->from, r->fromlen);
+		}
 	}
 	dv_udp_flush(&d->udp);
 }

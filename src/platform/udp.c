@@ -1,6 +1,7 @@
 #include "platform/udp.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,10 @@
 #define UDP_SOCKBUF (8 << 20)
 /* How long a full send buffer may stall the loop before we drop. */
 #define UDP_SEND_WAIT_MS 10
+/* Limits of one GSO send: UDP_MAX_SEGMENTS of older kernels, and the
+ * 16-bit UDP length. */
+#define UDP_GSO_MAX_SEGS 64
+#define UDP_GSO_MAX_BYTES 65000
 
 static void set_bufsize(int fd, int force, int plain)
 {
@@ -26,8 +31,9 @@ static void set_bufsize(int fd, int force, int plain)
 		setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v));
 }
 
-/* A bound, non-blocking socket, or a negative errno. */
-static int udp_socket(uint16_t port, int *family, uint16_t *bound)
+/* A bound, non-blocking socket, or a negative errno. *gso and *gro say
+ * which offloads the kernel accepted. */
+static int udp_socket(uint16_t port, int *family, uint16_t *bound, int *gso, int *gro)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
 				   .sin6_addr = IN6ADDR_ANY_INIT };
@@ -60,6 +66,11 @@ static int udp_socket(uint16_t port, int *family, uint16_t *bound)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &zero, sizeof(zero));
 	}
+	/* Offloads are optional: a kernel without them (before 4.18 and
+	 * 5.0) refuses the option and we send and receive one by one. */
+	v = 1;
+	*gro = setsockopt(fd, SOL_UDP, UDP_GRO, &v, sizeof(v)) == 0;
+	*gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
 	if (*family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
 				: bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
 		goto fail;
@@ -81,7 +92,7 @@ int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen)
 
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
-	fd = udp_socket(port, &u->family, &u->port);
+	fd = udp_socket(port, &u->family, &u->port, &u->gso, &u->gro);
 	if (fd < 0) {
 		if (port)
 			snprintf(err, errlen, "udp: bind port %u: %s", port, strerror(-fd));
@@ -108,9 +119,6 @@ int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen)
 		u->rx[i].buf = u->rx_arena + (size_t)i * DV_UDP_MAX;
 		u->rx_iov[i].iov_base = u->rx[i].buf;
 		u->rx_iov[i].iov_len = DV_UDP_MAX;
-		u->tx_msgs[i].msg_hdr.msg_iov = &u->tx_iov[i];
-		u->tx_msgs[i].msg_hdr.msg_iovlen = 1;
-		u->tx_msgs[i].msg_hdr.msg_name = &u->tx_to[i];
 	}
 	return 0;
 }
@@ -131,9 +139,9 @@ void dv_udp_close(struct dv_udp *u)
 
 int dv_udp_rebind(struct dv_udp *u, uint16_t port)
 {
-	int family;
+	int family, gso, gro;
 	uint16_t bound;
-	int fd = udp_socket(port, &family, &bound);
+	int fd = udp_socket(port, &family, &bound, &gso, &gro);
 
 	if (fd < 0)
 		return fd;
@@ -149,6 +157,8 @@ int dv_udp_rebind(struct dv_udp *u, uint16_t port)
 	u->fd = fd;
 	u->family = family;
 	u->port = bound;
+	u->gso = gso;
+	u->gro = gro;
 	return 0;
 }
 
@@ -193,8 +203,8 @@ unsigned dv_udp_recv(struct dv_udp *u)
 		h->msg_namelen = sizeof(u->rx[i].from);
 		h->msg_iov = &u->rx_iov[i];
 		h->msg_iovlen = 1;
-		h->msg_control = NULL;
-		h->msg_controllen = 0;
+		h->msg_control = u->rx_cmsg[i].buf;
+		h->msg_controllen = sizeof(u->rx_cmsg[i].buf);
 		h->msg_flags = 0;
 	}
 	do
@@ -203,8 +213,21 @@ unsigned dv_udp_recv(struct dv_udp *u)
 	if (n <= 0)
 		return 0; /* EAGAIN; ICMP errors (ECONNREFUSED) are not ours to act on */
 	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &u->rx_msgs[i].msg_hdr;
+		struct cmsghdr *c;
+
 		u->rx[i].len = u->rx_msgs[i].msg_len;
-		u->rx[i].fromlen = u->rx_msgs[i].msg_hdr.msg_namelen;
+		u->rx[i].seg = u->rx[i].len;
+		u->rx[i].fromlen = h->msg_namelen;
+		for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+			int seg;
+
+			if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
+				continue;
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			if (seg > 0 && (size_t)seg < u->rx[i].len)
+				u->rx[i].seg = (size_t)seg;
+		}
 		unmap_v4(&u->rx[i]);
 	}
 	return (unsigned)n;
@@ -274,7 +297,7 @@ void dv_udp_queue(struct dv_udp *u, const struct sockaddr *to,
 		log_drop(u, 0, 1);
 		return;
 	}
-	u->tx_msgs[i].msg_hdr.msg_namelen = sl;
+	u->tx_tolen[i] = sl;
 	if ((uintptr_t)buf >= (uintptr_t)u->stable &&
 	    (uintptr_t)buf + len <= (uintptr_t)u->stable + u->stable_len) {
 		u->tx_iov[i].iov_base = (void *)buf;
@@ -286,35 +309,100 @@ void dv_udp_queue(struct dv_udp *u, const struct sockaddr *to,
 	u->n_tx++;
 }
 
+/* Groups the queued datagrams from first on into sendmmsg entries: with
+ * GSO, a run to one destination whose datagrams all have the first one's
+ * size (the last may be shorter) becomes one entry with a UDP_SEGMENT
+ * cmsg; else one entry per datagram. Returns the number of entries. */
+static unsigned build_sends(struct dv_udp *u, unsigned first)
+{
+	unsigned n = 0;
+
+	for (unsigned i = first, j; i < u->n_tx; i = j) {
+		size_t seg = u->tx_iov[i].iov_len, total = seg;
+		struct msghdr *h = &u->tx_msgs[n++].msg_hdr;
+
+		for (j = i + 1; u->gso && j < u->n_tx && j - i < UDP_GSO_MAX_SEGS; j++) {
+			size_t len = u->tx_iov[j].iov_len;
+
+			if (len > seg || total + len > UDP_GSO_MAX_BYTES ||
+			    u->tx_tolen[j] != u->tx_tolen[i] ||
+			    memcmp(&u->tx_to[j], &u->tx_to[i], u->tx_tolen[i]))
+				break;
+			total += len;
+			if (len < seg) {
+				j++; /* a shorter datagram ends the run */
+				break;
+			}
+		}
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &u->tx_to[i];
+		h->msg_namelen = u->tx_tolen[i];
+		h->msg_iov = &u->tx_iov[i];
+		h->msg_iovlen = j - i;
+		if (j - i > 1) {
+			struct cmsghdr *c;
+			uint16_t s16 = (uint16_t)seg;
+
+			h->msg_control = u->tx_cmsg[n - 1].buf;
+			h->msg_controllen = sizeof(u->tx_cmsg[n - 1].buf);
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(s16));
+			memcpy(CMSG_DATA(c), &s16, sizeof(s16));
+		}
+	}
+	return n;
+}
+
 void dv_udp_flush(struct dv_udp *u)
 {
-	unsigned i = 0;
+	unsigned first = 0;
 	int waited = 0;
 
-	while (i < u->n_tx) {
-		int r = sendmmsg(u->fd, &u->tx_msgs[i], u->n_tx - i, MSG_DONTWAIT);
-		int e = errno;
+	while (first < u->n_tx) {
+		unsigned n = build_sends(u, first), k = 0;
 
-		if (r > 0) {
-			i += (unsigned)r;
-			continue;
-		}
-		if (e == EINTR)
-			continue;
-		if (e == EAGAIN || e == EWOULDBLOCK) {
-			/* The send buffer is full: a short stall is gentler
-			 * on the tunnelled flows than a burst of drops. */
-			struct pollfd p = { .fd = u->fd, .events = POLLOUT };
+		first = u->n_tx; /* done, unless GSO must be turned off below */
+		while (k < n) {
+			int r = sendmmsg(u->fd, &u->tx_msgs[k], n - k, MSG_DONTWAIT);
+			int e = errno;
+			struct msghdr *h = &u->tx_msgs[k].msg_hdr;
 
-			if (!waited++ && poll(&p, 1, UDP_SEND_WAIT_MS) > 0)
+			if (r > 0) {
+				k += (unsigned)r;
 				continue;
-			log_drop(u, e, u->n_tx - i);
-			break;
+			}
+			if (e == EINTR)
+				continue;
+			if (e == EAGAIN || e == EWOULDBLOCK) {
+				/* The send buffer is full: a short stall is
+				 * gentler on the tunnelled flows than a burst
+				 * of drops. */
+				struct pollfd p = { .fd = u->fd, .events = POLLOUT };
+				uint64_t lost = 0;
+
+				if (!waited++ && poll(&p, 1, UDP_SEND_WAIT_MS) > 0)
+					continue;
+				for (; k < n; k++)
+					lost += u->tx_msgs[k].msg_hdr.msg_iovlen;
+				log_drop(u, e, lost);
+				break;
+			}
+			if (h->msg_iovlen > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT)) {
+				/* The route's device cannot segment (no checksum
+				 * offload): send one by one from here on. */
+				dv_log(LOG_INFO, "udp: GSO refused (%s); sending datagrams singly",
+				       strerror(e));
+				u->gso = 0;
+				first = (unsigned)(h->msg_iov - u->tx_iov);
+				break;
+			}
+			/* This send failed (no route, message too long, ICMP
+			 * error reported late): drop it and send the rest. */
+			log_drop(u, e, h->msg_iovlen);
+			k++;
 		}
-		/* This datagram failed (no route, message too long, ICMP
-		 * error reported late): drop it and send the rest. */
-		log_drop(u, e, 1);
-		i++;
 	}
 	u->n_tx = 0;
 }

@@ -3,7 +3,12 @@
  * batched both ways: recvmmsg fills DV_UDP_BATCH preallocated buffers per
  * call, and datagrams the device sends are queued and flushed with
  * sendmmsg after each batch of input (../shared/DATAPATH.md). Nothing is
- * allocated per packet. */
+ * allocated per packet.
+ *
+ * Offloads, where the kernel has them: runs of equal-sized datagrams to
+ * one destination leave as one UDP GSO send (UDP_SEGMENT), and with UDP_GRO
+ * the kernel may hand over several datagrams of one sender coalesced in
+ * one buffer, split here by their segment size. */
 #ifndef DV_PLATFORM_UDP_H
 #define DV_PLATFORM_UDP_H
 
@@ -20,6 +25,7 @@
 struct dv_udp_rx {
 	uint8_t *buf;
 	size_t len;
+	size_t seg; /* datagram size: len, or the GRO segment size */
 	struct sockaddr_storage from; /* AF_INET for IPv4 peers */
 	socklen_t fromlen;
 };
@@ -36,15 +42,27 @@ struct dv_udp {
 	struct mmsghdr rx_msgs[DV_UDP_BATCH];
 	struct iovec rx_iov[DV_UDP_BATCH];
 	uint8_t *rx_arena;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rx_cmsg[DV_UDP_BATCH];
+	int gro; /* UDP_GRO enabled */
 
 	/* Send queue. A datagram whose bytes lie in a stable region (see
 	 * dv_udp_set_stable) is sent from where it is; any other is copied
 	 * into its slot of tx_arena. */
-	struct mmsghdr tx_msgs[DV_UDP_BATCH];
 	struct iovec tx_iov[DV_UDP_BATCH];
 	struct sockaddr_in6 tx_to[DV_UDP_BATCH];
+	socklen_t tx_tolen[DV_UDP_BATCH];
 	uint8_t *tx_arena;
 	unsigned n_tx;
+	/* One sendmmsg entry per run of datagrams (one GSO send each). */
+	struct mmsghdr tx_msgs[DV_UDP_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} tx_cmsg[DV_UDP_BATCH];
+	int gso; /* UDP_SEGMENT usable: cleared after the kernel refuses it */
 	const uint8_t *stable;
 	size_t stable_len;
 
@@ -68,8 +86,10 @@ int dv_udp_set_fwmark(struct dv_udp *u, uint32_t mark);
  * dv_udp_flush, so they are queued without a copy. */
 void dv_udp_set_stable(struct dv_udp *u, const uint8_t *p, size_t len);
 
-/* Receives up to DV_UDP_BATCH datagrams into u->rx; returns how many (0
- * when none is waiting). */
+/* Receives up to DV_UDP_BATCH buffers into u->rx; returns how many (0
+ * when none is waiting). Each holds len bytes: one datagram, or with GRO
+ * several of seg bytes each (the last may be shorter), all from one
+ * sender. */
 unsigned dv_udp_recv(struct dv_udp *u);
 
 /* Queues one datagram; flushes first when the queue is full. */
