@@ -126,7 +126,7 @@ void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], u
 /* a[i].p[j] = SampleNTT(rho || j || i), or rho || i || j when transposed. */
 void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
 		      int transposed);
-void mlkem_cbd2(struct mlkem_poly *p, const uint8_t buf[MLKEM_NOISEBYTES]);
+void mlkem_cbd2(struct mlkem_poly *restrict p, const uint8_t buf[restrict MLKEM_NOISEBYTES]);
 /* p[i] = SamplePolyCBD_2(PRF_2(sigma, n0 + i)), i < count. */
 void mlkem_getnoise(struct mlkem_poly *const *p, unsigned count,
 		    const uint8_t sigma[MLKEM_SYMBYTES], uint8_t n0);
