@@ -157,10 +157,6 @@ void dv_send_keepalive(struct dv_peer *p);
 void dv_send_initiation(struct dv_peer *p, bool is_retry);
 /* Sends a handshake message to the peer's endpoint, adding mac1/mac2. */
 void dv_send_handshake(struct dv_peer *p, uint8_t *msg, size_t len);
-/* Usable for sending: derived, younger than REJECT_AFTER_TIME, counter
- * below REJECT_AFTER_MESSAGES. */
-bool dv_keypair_send_ok(struct dv_device *d, const struct dv_keypair *kp);
-void dv_send_raw(struct dv_peer *p, const uint8_t *buf, size_t len);
 
 /* timers.c */
 uint64_t dv_timers_run(struct dv_peer *p, uint64_t now);

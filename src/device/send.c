@@ -18,14 +18,16 @@
 #include "crypto/ct.h"
 #include "device/timers.h"
 
-bool dv_keypair_send_ok(struct dv_device *d, const struct dv_keypair *kp)
+/* Usable for sending: derived, younger than REJECT_AFTER_TIME, counter
+ * below REJECT_AFTER_MESSAGES (whitepaper 6.1). */
+static bool keypair_send_ok(struct dv_device *d, const struct dv_keypair *kp)
 {
 	return kp && kp->send_counter < DV_REJECT_AFTER_MESSAGES &&
 	       dv_now(d) - kp->birth_ns <
 		       (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC;
 }
 
-void dv_send_raw(struct dv_peer *p, const uint8_t *buf, size_t len)
+static void send_raw(struct dv_peer *p, const uint8_t *buf, size_t len)
 {
 	struct dv_device *d = p->dev;
 
@@ -41,7 +43,7 @@ void dv_send_raw(struct dv_peer *p, const uint8_t *buf, size_t len)
 void dv_send_handshake(struct dv_peer *p, uint8_t *msg, size_t len)
 {
 	cookie_add_macs(&p->cookie, msg, len, dv_now(p->dev));
-	dv_send_raw(p, msg, len);
+	send_raw(p, msg, len);
 }
 
 void dv_send_initiation(struct dv_peer *p, bool is_retry)
@@ -113,7 +115,7 @@ static void seal_and_send(struct dv_peer *p, struct dv_keypair *kp,
 	dv_le64_put(hdr + DV_DATA_OFF_COUNTER, ctr);
 	if (dv_aead_seal(pkt, pkt, plen, NULL, 0, ctr, kp->k.send) < 0)
 		return;
-	dv_send_raw(p, hdr, DV_DATA_HEADER_LEN + plen + DV_TAG_LEN);
+	send_raw(p, hdr, DV_DATA_HEADER_LEN + plen + DV_TAG_LEN);
 }
 
 /* Whitepaper 6.2: the initiator of the current session starts a new
@@ -135,7 +137,7 @@ void dv_send_keepalive(struct dv_peer *p)
 {
 	uint8_t buf[DV_DATA_HEADER_LEN + DV_TAG_LEN];
 
-	if (!dv_keypair_send_ok(p->dev, p->cur)) {
+	if (!keypair_send_ok(p->dev, p->cur)) {
 		dv_send_initiation(p, false);
 		return;
 	}
@@ -151,7 +153,7 @@ void dv_send_staged(struct dv_peer *p)
 		dv_send_keepalive(p);
 		return;
 	}
-	if (!dv_keypair_send_ok(p->dev, p->cur)) {
+	if (!keypair_send_ok(p->dev, p->cur)) {
 		dv_send_initiation(p, false);
 		return;
 	}
@@ -190,7 +192,7 @@ void dv_device_tun_rx(struct dv_device *d, uint8_t *pkt, size_t len)
 		d->stats.tx_no_route++;
 		return;
 	}
-	if (p->staged_count || !dv_keypair_send_ok(d, p->cur)) {
+	if (p->staged_count || !keypair_send_ok(d, p->cur)) {
 		dv_peer_stage(p, pkt, len);
 		dv_send_staged(p);
 		return;
