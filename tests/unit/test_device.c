@@ -253,6 +253,32 @@ static void test_under_load(void)
 	teardown();
 }
 
+/* Message limits: past REKEY_AFTER_MESSAGES a new handshake starts while
+ * data still flows; at REJECT_AFTER_MESSAGES the session sends no more. */
+static void test_message_limits(void)
+{
+	struct dv_peer *pa;
+
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	T_CHECK(exchange(60, 1));
+	pa = A.dev->peers;
+	clk += 6 * DV_NSEC_PER_SEC; /* past the REKEY_TIMEOUT rate limit */
+	pa->cur->send_counter = DV_REKEY_AFTER_MESSAGES + 1;
+	tun_send(&A, 1, 2, 60, 0);
+	T_CHECK(count_type(&A, DV_MSG_DATA) == 1);
+	T_CHECK(count_type(&A, DV_MSG_INITIATION) == 1);
+	A.nsent = 0;
+	clk += 6 * DV_NSEC_PER_SEC;
+	pa->cur->send_counter = DV_REJECT_AFTER_MESSAGES;
+	tun_send(&A, 1, 2, 60, 0);
+	T_CHECK(count_type(&A, DV_MSG_DATA) == 0);
+	T_CHECK(count_type(&A, DV_MSG_INITIATION) == 1);
+	B.ntun = 0;
+	pump(both, 2);
+	T_CHECK(B.ntun == 1); /* the staged packet went on the new session */
+	teardown();
+}
+
 /* Under load, each source gets 20 handshakes a second, bursts of 5. */
 static void test_ratelimit(void)
 {
@@ -342,6 +368,7 @@ int main(void)
 	T_RUN(test_replay_and_source);
 	T_RUN(test_garbage);
 	T_RUN(test_under_load);
+	T_RUN(test_message_limits);
 	T_RUN(test_ratelimit);
 	T_RUN(test_roaming);
 	T_RUN(test_several_peers);
