@@ -169,13 +169,28 @@ static void skip_ws_nl(struct cur *c)
 	}
 }
 
+/* A character for a message: 'x', or its byte value when not printable
+ * ASCII (so no message carries a broken UTF-8 sequence). */
+static const char *show(char ch, char b[16])
+{
+	unsigned char u = (unsigned char)ch;
+
+	if (u >= 0x20 && u < 0x7f)
+		snprintf(b, 16, "'%c'", ch);
+	else
+		snprintf(b, 16, "byte 0x%02x", u);
+	return b;
+}
+
 /* After a statement: only whitespace and a comment. */
 static int expect_eol(struct cur *c)
 {
+	char b[16];
+
 	skip_ws(c);
 	if (at_end(c) || c->s[c->i] == '#')
 		return 0;
-	return cerr(c, "unexpected '%c' after the value", c->s[c->i]);
+	return cerr(c, "unexpected %s after the value", show(c->s[c->i], b));
 }
 
 /* Appends code point cp as UTF-8. */
@@ -302,6 +317,7 @@ static int is_bare_key_char(char ch)
 static int parse_key(struct cur *c, char *key)
 {
 	size_t len = 0;
+	char b[16];
 
 	if (peek(c, 0) == '"' || peek(c, 0) == '\'') {
 		char *s;
@@ -326,8 +342,8 @@ static int parse_key(struct cur *c, char *key)
 	if (!len) {
 		if (at_end(c))
 			return cerr(c, "a key is missing");
-		return cerr(c, "unexpected '%c' where a key should be",
-			    c->s[c->i]);
+		return cerr(c, "unexpected %s where a key should be",
+			    show(c->s[c->i], b));
 	}
 	return 0;
 }
@@ -395,6 +411,7 @@ static int parse_value(struct cur *c, struct dv_toml_value *v, int depth);
 static int parse_array(struct cur *c, struct dv_toml_value *v, int depth)
 {
 	size_t cap = 0;
+	char b[16];
 
 	if (depth >= DV_TOML_DEPTH_MAX)
 		return cerr(c, "arrays nested too deep");
@@ -425,8 +442,8 @@ static int parse_array(struct cur *c, struct dv_toml_value *v, int depth)
 		if (peek(c, 0) != ']') {
 			if (at_end(c))
 				return cerr(c, "unterminated array");
-			return cerr(c, "expected ',' or ']' in array, got '%c'",
-				    c->s[c->i]);
+			return cerr(c, "expected ',' or ']' in array, got %s",
+				    show(c->s[c->i], b));
 		}
 		break;
 	}
@@ -436,7 +453,7 @@ static int parse_array(struct cur *c, struct dv_toml_value *v, int depth)
 
 static int parse_value(struct cur *c, struct dv_toml_value *v, int depth)
 {
-	char ch = peek(c, 0);
+	char ch = peek(c, 0), b[16];
 
 	v->line = c->line;
 	if (ch == '"' || ch == '\'') {
@@ -465,7 +482,7 @@ static int parse_value(struct cur *c, struct dv_toml_value *v, int depth)
 		return cerr(c, "floats are not supported");
 	if (!ch || ch == '\n' || ch == '#')
 		return cerr(c, "a value is missing");
-	return cerr(c, "invalid value starting with '%c'", ch);
+	return cerr(c, "invalid value starting with %s", show(ch, b));
 }
 
 /* [a.b] or [[a.b]] (sections 2.12 "Table", 2.14 "Array of Tables"). */
@@ -667,6 +684,11 @@ int dv_toml_feed_line(struct dv_toml_parser *p, const char *line, size_t len)
 	p->line++;
 	if (len && line[len - 1] == '\r')
 		len--;
+	/* A byte order mark, as some editors write, is not content. */
+	if (p->line == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+		line += 3;
+		len -= 3;
+	}
 	if (scan_line(p, line, len, &depth))
 		return -1;
 	if (!p->stmt) {

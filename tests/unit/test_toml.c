@@ -155,6 +155,9 @@ static void test_grammar(void)
 		   "[a.b]@1 k-1_x=\"lit\\eral\"@2 "));
 	T_CHECK(ok("\"quoted key\" = 1\n'lit key' = 2\n",
 		   "quoted key=1@1 lit key=2@2 "));
+	/* A byte order mark starts the file only. */
+	T_CHECK(ok("\xef\xbb\xbf[x]\n", "[x]@1 "));
+	T_CHECK(bad("\n\xef\xbb\xbf[x]\n", 2, "unexpected byte 0xef where a key"));
 	/* CRLF line ends, and a last line without one. */
 	T_CHECK(ok("[x]\r\nk = 1\r\nj = 2", "[x]@1 k=1@2 j=2@3 "));
 	/* Hash inside strings is not a comment; brackets inside strings do
