@@ -122,6 +122,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		struct keccak_state st;
 	} ws;
 	struct mldsa_poly cp;
+	struct mldsa_challenge ch;
 	uint8_t ctilde[MLDSA_CTILDE_LEN];
 	uint16_t kappa = 0;
 
@@ -164,13 +165,14 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		keccak_squeeze(&ws.st, ctilde, sizeof(ctilde));
 		CT_PUBLIC(ctilde, sizeof(ctilde));
 		mldsa_sample_in_ball(&cp, ctilde); /* line 16 */
+		mldsa_challenge_prepare(&ch, &cp);
 
 		/* Lines 19, 21, 23: r0 = LowBits(w - cs2) must stay below
 		 * gamma2 - beta. w keeps w - cs2 from here on. */
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *w = &ws.w.v[i];
 
-			mldsa_poly_mul_challenge(&ws.tmp, &cp, &ws.s2.v[i], &ws.ext);
+			mldsa_poly_mul_challenge(&ws.tmp, &ch, &ws.s2.v[i], &ws.ext);
 			mldsa_poly_sub(w, w, &ws.tmp);
 			mldsa_poly_freeze(w);
 			mldsa_poly_decompose(&ws.hi, &ws.lo, w);
@@ -182,7 +184,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_L; i++) {
 			struct mldsa_poly *z = &ws.z.v[i];
 
-			mldsa_poly_mul_challenge(z, &cp, &ws.s1.v[i], &ws.ext);
+			mldsa_poly_mul_challenge(z, &ch, &ws.s1.v[i], &ws.ext);
 			mldsa_poly_add(z, z, &ws.y.v[i]);
 			bad |= mldsa_poly_exceeds(z, MLDSA_GAMMA1 - MLDSA_BETA);
 		}
@@ -194,7 +196,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *h = &ws.h.v[i];
 
-			mldsa_poly_mul_challenge(&ws.tmp, &cp, &ws.t0.v[i], &ws.ext);
+			mldsa_poly_mul_challenge(&ws.tmp, &ch, &ws.t0.v[i], &ws.ext);
 			bad |= mldsa_poly_exceeds(&ws.tmp, MLDSA_GAMMA2);
 			mldsa_poly_add(&ws.tmp, &ws.tmp, &ws.w.v[i]);
 			mldsa_poly_freeze(&ws.tmp);
@@ -283,6 +285,7 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 	struct mldsa_matrix a;
 	struct mldsa_polyvecl z;
 	struct mldsa_poly cp, w, ct1;
+	struct mldsa_challenge ch;
 	struct mldsa_poly_ext ext;
 	struct keccak_state st;
 
@@ -295,6 +298,7 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 			return -1;
 	mldsa_pk_decode(rho, &t1, pk);
 	mldsa_sample_in_ball(&cp, ctilde);
+	mldsa_challenge_prepare(&ch, &cp);
 	mldsa_expand_a(&a, rho);
 	mldsa_polyvecl_ntt(&z);
 	/* Line 9: w'approx = NTT^-1(A-hat o NTT(z)) - c * t1 * 2^d, the latter
@@ -304,7 +308,7 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 		mldsa_polyvecl_dot(&w, &a.row[i], &z);
 		mldsa_invntt_tomont(&w);
 		mldsa_poly_shiftl(&t1.v[i]);
-		mldsa_poly_mul_challenge(&ct1, &cp, &t1.v[i], &ext);
+		mldsa_poly_mul_challenge(&ct1, &ch, &t1.v[i], &ext);
 		mldsa_poly_sub(&w, &w, &ct1);
 		mldsa_poly_freeze(&w);
 		mldsa_poly_use_hint(&w1.v[i], &w, &h.v[i]);

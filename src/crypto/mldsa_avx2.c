@@ -281,44 +281,56 @@ void mldsa_polyvecl_dot_avx2(struct mldsa_poly *r, const struct mldsa_polyvecl *
 
 /* As mldsa_poly_mul_challenge: the sum of the 49 shifted copies of +-s,
  * 64 output coefficients at a time held in eight registers. */
-void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
-				   const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext)
+void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r,
+				   const struct mldsa_challenge *c, const struct mldsa_poly *s,
+				   struct mldsa_poly_ext *restrict ext)
 {
-	uint16_t plus[MLDSA_N], minus[MLDSA_N];
-	unsigned np = 0, nm = 0;
-
 	for (unsigned i = 0; i < MLDSA_N; i += 8) {
 		__m256i v = mldsa_load8(s->c + i);
 
 		mldsa_store8(ext->c + i, _mm256_sub_epi32(_mm256_setzero_si256(), v));
 		mldsa_store8(ext->c + MLDSA_N + i, v);
 	}
-	/* c is public: its nonzero positions may steer the loops. */
-	for (unsigned p = 0; p < MLDSA_N; p++) {
-		if (c->c[p] > 0)
-			plus[np++] = (uint16_t)(MLDSA_N - p);
-		else if (c->c[p] < 0)
-			minus[nm++] = (uint16_t)(MLDSA_N - p);
-	}
 	for (unsigned blk = 0; blk < MLDSA_N; blk += 64) {
-		__m256i acc[8];
+		/* Eight named accumulators: an array would live in memory. */
+		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+		__m256i a4 = a0, a5 = a0, a6 = a0, a7 = a0;
 
-		for (unsigned k = 0; k < 8; k++)
-			acc[k] = _mm256_setzero_si256();
-		for (unsigned t = 0; t < np; t++) {
-			const int32_t *src = ext->c + plus[t] + blk;
+		for (unsigned t = 0; t < c->n; t++) {
+			const int32_t *src = ext->c + c->off[t] + blk;
+			__m256i v0 = mldsa_load8(src), v1 = mldsa_load8(src + 8);
+			__m256i v2 = mldsa_load8(src + 16), v3 = mldsa_load8(src + 24);
+			__m256i v4 = mldsa_load8(src + 32), v5 = mldsa_load8(src + 40);
+			__m256i v6 = mldsa_load8(src + 48), v7 = mldsa_load8(src + 56);
 
-			for (unsigned k = 0; k < 8; k++)
-				acc[k] = _mm256_add_epi32(acc[k], mldsa_load8(src + 8 * k));
+			if (t < c->nplus) {
+				a0 = _mm256_add_epi32(a0, v0);
+				a1 = _mm256_add_epi32(a1, v1);
+				a2 = _mm256_add_epi32(a2, v2);
+				a3 = _mm256_add_epi32(a3, v3);
+				a4 = _mm256_add_epi32(a4, v4);
+				a5 = _mm256_add_epi32(a5, v5);
+				a6 = _mm256_add_epi32(a6, v6);
+				a7 = _mm256_add_epi32(a7, v7);
+			} else {
+				a0 = _mm256_sub_epi32(a0, v0);
+				a1 = _mm256_sub_epi32(a1, v1);
+				a2 = _mm256_sub_epi32(a2, v2);
+				a3 = _mm256_sub_epi32(a3, v3);
+				a4 = _mm256_sub_epi32(a4, v4);
+				a5 = _mm256_sub_epi32(a5, v5);
+				a6 = _mm256_sub_epi32(a6, v6);
+				a7 = _mm256_sub_epi32(a7, v7);
+			}
 		}
-		for (unsigned t = 0; t < nm; t++) {
-			const int32_t *src = ext->c + minus[t] + blk;
-
-			for (unsigned k = 0; k < 8; k++)
-				acc[k] = _mm256_sub_epi32(acc[k], mldsa_load8(src + 8 * k));
-		}
-		for (unsigned k = 0; k < 8; k++)
-			mldsa_store8(r->c + blk + 8 * k, acc[k]);
+		mldsa_store8(r->c + blk, a0);
+		mldsa_store8(r->c + blk + 8, a1);
+		mldsa_store8(r->c + blk + 16, a2);
+		mldsa_store8(r->c + blk + 24, a3);
+		mldsa_store8(r->c + blk + 32, a4);
+		mldsa_store8(r->c + blk + 40, a5);
+		mldsa_store8(r->c + blk + 48, a6);
+		mldsa_store8(r->c + blk + 56, a7);
 	}
 }
 

@@ -63,10 +63,26 @@ void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 	}
 }
 
+/* c is public, so the scan may branch on it. SampleInBall leaves exactly
+ * tau coefficients +-1. */
+void mldsa_challenge_prepare(struct mldsa_challenge *ch, const struct mldsa_poly *c)
+{
+	unsigned n = 0;
+
+	for (unsigned p = 0; p < MLDSA_N; p++)
+		if (c->c[p] > 0 && n < MLDSA_TAU)
+			ch->off[n++] = (uint16_t)(MLDSA_N - p);
+	ch->nplus = n;
+	for (unsigned p = 0; p < MLDSA_N; p++)
+		if (c->c[p] < 0 && n < MLDSA_TAU)
+			ch->off[n++] = (uint16_t)(MLDSA_N - p);
+	ch->n = n;
+}
+
 /* The challenge has tau = 49 nonzero coefficients, so 49 shifted additions
  * of 256 lanes replace an NTT round trip; the fixed-length loops over
  * distinct arrays vectorise. Exact: |c * s| <= 49 * max|s|. */
-void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
+void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext)
 {
 #if defined(__x86_64__)
@@ -80,16 +96,17 @@ void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_
 		ext->c[MLDSA_N + i] = s->c[i];
 		r->c[i] = 0;
 	}
-	for (unsigned p = 0; p < MLDSA_N; p++) {
-		const int32_t *src = ext->c + MLDSA_N - p;
+	for (unsigned t = 0; t < c->nplus; t++) {
+		const int32_t *src = ext->c + c->off[t];
 
-		if (c->c[p] > 0) {
-			for (unsigned k = 0; k < MLDSA_N; k++)
-				r->c[k] += src[k];
-		} else if (c->c[p] < 0) {
-			for (unsigned k = 0; k < MLDSA_N; k++)
-				r->c[k] -= src[k];
-		}
+		for (unsigned k = 0; k < MLDSA_N; k++)
+			r->c[k] += src[k];
+	}
+	for (unsigned t = c->nplus; t < c->n; t++) {
+		const int32_t *src = ext->c + c->off[t];
+
+		for (unsigned k = 0; k < MLDSA_N; k++)
+			r->c[k] -= src[k];
 	}
 }
 

@@ -99,16 +99,25 @@ struct mldsa_poly_ext {
 	int32_t c[2 * MLDSA_N];
 };
 
-/* r = c * s in Z[X] / (X^256 + 1), exact (no reduction), for a challenge c
- * with coefficients in {-1, 0, 1}. c is public; s may be secret (its copy
- * in `ext` is then secret too, for the caller to wipe). */
-void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
+/* The challenge c (public) as the offsets N - p of its nonzero positions
+ * p into a mldsa_poly_ext: off[0, nplus) where c_p = 1, off[nplus, n)
+ * where c_p = -1. */
+struct mldsa_challenge {
+	uint16_t off[MLDSA_TAU];
+	unsigned nplus, n;
+};
+
+void mldsa_challenge_prepare(struct mldsa_challenge *ch, const struct mldsa_poly *c);
+/* r = c * s in Z[X] / (X^256 + 1), exact (no reduction). s may be secret
+ * (its copy in `ext` is then secret too, for the caller to wipe). */
+void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
 #if defined(__x86_64__)
 void mldsa_polyvecl_dot_avx2(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 			     const struct mldsa_polyvecl *b);
-void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r, const struct mldsa_poly *c,
-				   const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
+void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r,
+				   const struct mldsa_challenge *c, const struct mldsa_poly *s,
+				   struct mldsa_poly_ext *restrict ext);
 #endif
 /* 1 when some centered coefficient has |c| >= bound, else 0; no early exit. */
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound);
