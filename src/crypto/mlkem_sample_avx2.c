@@ -2,8 +2,8 @@
  * (one instance per 64-bit element of each __m256i lane vector), used for
  * SampleNTT of four matrix entries at once and for four SamplePolyCBD
  * noise polynomials at once (FIPS 203, Algorithms 7 and 8). The outputs
- * are the same bytes as four scalar SHAKE calls; parsing is shared with
- * mlkem_sample.c. Built with -mavx2; called only when the CPU has AVX2. */
+ * are the same bytes as four scalar SHAKE calls, parsed 16 candidates at a
+ * time. Built with -mavx2; called only when the CPU has AVX2. */
 #include "crypto/mlkem_internal.h"
 
 #include <immintrin.h>
@@ -133,6 +133,145 @@ static void mlkem_keccakx4_squeezeblock(__m256i s[25], unsigned rate, uint8_t *c
 	}
 }
 
+/* mlkem_rej_idx[m]: byte j is the index of the j-th set bit of m (the
+ * unused bytes are 0): the lanes to keep, packed to the front, for an
+ * acceptance mask m of eight 16-bit candidates. */
+static const uint64_t mlkem_rej_idx[256] = {
+	0x0000000000000000, 0x0000000000000000, 0x0000000000000001, 0x0000000000000100,
+	0x0000000000000002, 0x0000000000000200, 0x0000000000000201, 0x0000000000020100,
+	0x0000000000000003, 0x0000000000000300, 0x0000000000000301, 0x0000000000030100,
+	0x0000000000000302, 0x0000000000030200, 0x0000000000030201, 0x0000000003020100,
+	0x0000000000000004, 0x0000000000000400, 0x0000000000000401, 0x0000000000040100,
+	0x0000000000000402, 0x0000000000040200, 0x0000000000040201, 0x0000000004020100,
+	0x0000000000000403, 0x0000000000040300, 0x0000000000040301, 0x0000000004030100,
+	0x0000000000040302, 0x0000000004030200, 0x0000000004030201, 0x0000000403020100,
+	0x0000000000000005, 0x0000000000000500, 0x0000000000000501, 0x0000000000050100,
+	0x0000000000000502, 0x0000000000050200, 0x0000000000050201, 0x0000000005020100,
+	0x0000000000000503, 0x0000000000050300, 0x0000000000050301, 0x0000000005030100,
+	0x0000000000050302, 0x0000000005030200, 0x0000000005030201, 0x0000000503020100,
+	0x0000000000000504, 0x0000000000050400, 0x0000000000050401, 0x0000000005040100,
+	0x0000000000050402, 0x0000000005040200, 0x0000000005040201, 0x0000000504020100,
+	0x0000000000050403, 0x0000000005040300, 0x0000000005040301, 0x0000000504030100,
+	0x0000000005040302, 0x0000000504030200, 0x0000000504030201, 0x0000050403020100,
+	0x0000000000000006, 0x0000000000000600, 0x0000000000000601, 0x0000000000060100,
+	0x0000000000000602, 0x0000000000060200, 0x0000000000060201, 0x0000000006020100,
+	0x0000000000000603, 0x0000000000060300, 0x0000000000060301, 0x0000000006030100,
+	0x0000000000060302, 0x0000000006030200, 0x0000000006030201, 0x0000000603020100,
+	0x0000000000000604, 0x0000000000060400, 0x0000000000060401, 0x0000000006040100,
+	0x0000000000060402, 0x0000000006040200, 0x0000000006040201, 0x0000000604020100,
+	0x0000000000060403, 0x0000000006040300, 0x0000000006040301, 0x0000000604030100,
+	0x0000000006040302, 0x0000000604030200, 0x0000000604030201, 0x0000060403020100,
+	0x0000000000000605, 0x0000000000060500, 0x0000000000060501, 0x0000000006050100,
+	0x0000000000060502, 0x0000000006050200, 0x0000000006050201, 0x0000000605020100,
+	0x0000000000060503, 0x0000000006050300, 0x0000000006050301, 0x0000000605030100,
+	0x0000000006050302, 0x0000000605030200, 0x0000000605030201, 0x0000060503020100,
+	0x0000000000060504, 0x0000000006050400, 0x0000000006050401, 0x0000000605040100,
+	0x0000000006050402, 0x0000000605040200, 0x0000000605040201, 0x0000060504020100,
+	0x0000000006050403, 0x0000000605040300, 0x0000000605040301, 0x0000060504030100,
+	0x0000000605040302, 0x0000060504030200, 0x0000060504030201, 0x0006050403020100,
+	0x0000000000000007, 0x0000000000000700, 0x0000000000000701, 0x0000000000070100,
+	0x0000000000000702, 0x0000000000070200, 0x0000000000070201, 0x0000000007020100,
+	0x0000000000000703, 0x0000000000070300, 0x0000000000070301, 0x0000000007030100,
+	0x0000000000070302, 0x0000000007030200, 0x0000000007030201, 0x0000000703020100,
+	0x0000000000000704, 0x0000000000070400, 0x0000000000070401, 0x0000000007040100,
+	0x0000000000070402, 0x0000000007040200, 0x0000000007040201, 0x0000000704020100,
+	0x0000000000070403, 0x0000000007040300, 0x0000000007040301, 0x0000000704030100,
+	0x0000000007040302, 0x0000000704030200, 0x0000000704030201, 0x0000070403020100,
+	0x0000000000000705, 0x0000000000070500, 0x0000000000070501, 0x0000000007050100,
+	0x0000000000070502, 0x0000000007050200, 0x0000000007050201, 0x0000000705020100,
+	0x0000000000070503, 0x0000000007050300, 0x0000000007050301, 0x0000000705030100,
+	0x0000000007050302, 0x0000000705030200, 0x0000000705030201, 0x0000070503020100,
+	0x0000000000070504, 0x0000000007050400, 0x0000000007050401, 0x0000000705040100,
+	0x0000000007050402, 0x0000000705040200, 0x0000000705040201, 0x0000070504020100,
+	0x0000000007050403, 0x0000000705040300, 0x0000000705040301, 0x0000070504030100,
+	0x0000000705040302, 0x0000070504030200, 0x0000070504030201, 0x0007050403020100,
+	0x0000000000000706, 0x0000000000070600, 0x0000000000070601, 0x0000000007060100,
+	0x0000000000070602, 0x0000000007060200, 0x0000000007060201, 0x0000000706020100,
+	0x0000000000070603, 0x0000000007060300, 0x0000000007060301, 0x0000000706030100,
+	0x0000000007060302, 0x0000000706030200, 0x0000000706030201, 0x0000070603020100,
+	0x0000000000070604, 0x0000000007060400, 0x0000000007060401, 0x0000000706040100,
+	0x0000000007060402, 0x0000000706040200, 0x0000000706040201, 0x0000070604020100,
+	0x0000000007060403, 0x0000000706040300, 0x0000000706040301, 0x0000070604030100,
+	0x0000000706040302, 0x0000070604030200, 0x0000070604030201, 0x0007060403020100,
+	0x0000000000070605, 0x0000000007060500, 0x0000000007060501, 0x0000000706050100,
+	0x0000000007060502, 0x0000000706050200, 0x0000000706050201, 0x0000070605020100,
+	0x0000000007060503, 0x0000000706050300, 0x0000000706050301, 0x0000070605030100,
+	0x0000000706050302, 0x0000070605030200, 0x0000070605030201, 0x0007060503020100,
+	0x0000000007060504, 0x0000000706050400, 0x0000000706050401, 0x0000070605040100,
+	0x0000000706050402, 0x0000070605040200, 0x0000070605040201, 0x0007060504020100,
+	0x0000000706050403, 0x0000070605040300, 0x0000070605040301, 0x0007060504030100,
+	0x0000070605040302, 0x0007060504030200, 0x0007060504030201, 0x0706050403020100,
+};
+
+/* mlkem_rej_uniform, 16 candidates (24 bytes) per step. The two 12-byte
+ * groups are spread over the two 128-bit halves, split into 16-bit lanes
+ * by a byte shuffle (even candidates: low 12 bits of bytes 3j, 3j+1; odd
+ * ones: bytes 3j+1, 3j+2 shifted right by 4), compared with q, and the
+ * accepted lanes packed with a table-driven shuffle. Stores write 8 lanes
+ * at r + ctr, so the vector steps stop 16 short of MLKEM_N and the scalar
+ * parser finishes; loads read 32 bytes, so they stop 32 short of buflen.
+ * rho is public: the counts may drive branches and addresses. */
+static unsigned mlkem_rej_uniform_avx2(int16_t r[MLKEM_N + 1], unsigned ctr,
+				       const uint8_t *buf, unsigned buflen)
+{
+	const __m256i q = _mm256_set1_epi16(MLKEM_Q);
+	const __m256i mask12 = _mm256_set1_epi16(0xfff);
+	const __m256i split = _mm256_setr_epi8(0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11,
+					       4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11, 12, 13, 14, 14, 15);
+	const __m128i pair = _mm_set1_epi16(0x0100);
+	unsigned i = 0;
+
+	for (; ctr + 16 <= MLKEM_N && i + 32 <= buflen; i += 24) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(buf + i));
+		__m256i ok;
+		unsigned m;
+
+		/* qwords 0, 1 | 1, 2: bytes 0..15 and 8..23 */
+		v = _mm256_permute4x64_epi64(v, 0x94);
+		v = _mm256_shuffle_epi8(v, split);
+		v = _mm256_blend_epi16(_mm256_and_si256(v, mask12), _mm256_srli_epi16(v, 4), 0xaa);
+		ok = _mm256_cmpgt_epi16(q, v);
+		m = (unsigned)_mm256_movemask_epi8(_mm256_packs_epi16(ok, _mm256_setzero_si256()));
+
+		for (unsigned h = 0; h < 2; h++) {
+			unsigned mh = (m >> (16 * h)) & 0xff;
+			__m128i idx = _mm_cvtsi64_si128((long long)mlkem_rej_idx[mh]);
+			__m128i half = h ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v);
+
+			/* lane index k -> byte indices 2k, 2k + 1 */
+			idx = _mm_unpacklo_epi8(idx, idx);
+			idx = _mm_add_epi8(_mm_add_epi8(idx, idx), pair);
+			_mm_storeu_si128((__m128i *)(r + ctr), _mm_shuffle_epi8(half, idx));
+			ctr += (unsigned)__builtin_popcount(mh);
+		}
+	}
+	return mlkem_rej_uniform(r, ctr, buf + i, buflen - i);
+}
+
+/* One SampleNTT(rho || x || y) with the vector parser. */
+static void mlkem_sample_ntt_avx2(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES],
+				  uint8_t x, uint8_t y)
+{
+	uint8_t buf[MLKEM_GEN_BLOCKS * SHAKE128_RATE];
+	uint8_t seed[MLKEM_SYMBYTES + 2];
+	int16_t coeffs[MLKEM_N + 1];
+	struct keccak_state st;
+	unsigned ctr;
+
+	memcpy(seed, rho, MLKEM_SYMBYTES);
+	seed[MLKEM_SYMBYTES] = x;
+	seed[MLKEM_SYMBYTES + 1] = y;
+	shake128_init(&st);
+	keccak_absorb(&st, seed, sizeof(seed));
+	keccak_squeezeblocks(&st, buf, MLKEM_GEN_BLOCKS);
+	ctr = mlkem_rej_uniform_avx2(coeffs, 0, buf, sizeof(buf));
+	while (ctr < MLKEM_N) {
+		keccak_squeezeblocks(&st, buf, 1);
+		ctr = mlkem_rej_uniform_avx2(coeffs, ctr, buf, SHAKE128_RATE);
+	}
+	memcpy(p->c, coeffs, sizeof(p->c));
+}
+
 /* Four SampleNTT(rho || x_j || y_j) at once; an entry that needs more
  * than three blocks (rare: 256 of 336 candidates must pass) keeps
  * squeezing all four states. */
@@ -160,13 +299,13 @@ static void mlkem_sample_ntt_x4(struct mlkem_poly *const p[4], const uint8_t rho
 		mlkem_keccakx4_squeezeblock(s, SHAKE128_RATE, out);
 	}
 	for (unsigned j = 0; j < 4; j++)
-		ctr[j] = mlkem_rej_uniform(coeffs[j], 0, buf[j], sizeof(buf[j]));
+		ctr[j] = mlkem_rej_uniform_avx2(coeffs[j], 0, buf[j], sizeof(buf[j]));
 	while (ctr[0] < MLKEM_N || ctr[1] < MLKEM_N || ctr[2] < MLKEM_N || ctr[3] < MLKEM_N) {
 		for (unsigned j = 0; j < 4; j++)
 			out[j] = buf[j];
 		mlkem_keccakx4_squeezeblock(s, SHAKE128_RATE, out);
 		for (unsigned j = 0; j < 4; j++)
-			ctr[j] = mlkem_rej_uniform(coeffs[j], ctr[j], buf[j], SHAKE128_RATE);
+			ctr[j] = mlkem_rej_uniform_avx2(coeffs[j], ctr[j], buf[j], SHAKE128_RATE);
 	}
 	for (unsigned j = 0; j < 4; j++)
 		memcpy(p[j]->c, coeffs[j], sizeof(p[j]->c));
@@ -180,7 +319,7 @@ void mlkem_gen_matrix_avx2(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[ML
 	unsigned n = 0;
 
 	/* Entries in row-major order; eight go four at a time, the ninth
-	 * through the scalar sampler. */
+	 * alone. */
 	for (unsigned e = 0; e + 4 <= MLKEM_K * MLKEM_K; e += 4) {
 		for (unsigned j = 0; j < 4; j++, n++) {
 			uint8_t row = (uint8_t)(n / MLKEM_K), col = (uint8_t)(n % MLKEM_K);
@@ -191,7 +330,7 @@ void mlkem_gen_matrix_avx2(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[ML
 		}
 		mlkem_sample_ntt_x4(p, rho, x, y);
 	}
-	mlkem_sample_ntt(&a[MLKEM_K - 1].p[MLKEM_K - 1], rho, MLKEM_K - 1, MLKEM_K - 1);
+	mlkem_sample_ntt_avx2(&a[MLKEM_K - 1].p[MLKEM_K - 1], rho, MLKEM_K - 1, MLKEM_K - 1);
 }
 
 /* Four SamplePolyCBD_2(PRF_2(sigma, n_j)): PRF output (128 bytes) fits in
