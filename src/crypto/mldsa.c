@@ -7,8 +7,8 @@
  * branch-free code. What is public by design is declassified explicitly
  * (CT_PUBLIC): rho (it is in the public key), the challenge ctilde (see
  * mldsa_sample_in_ball), and the accept/reject verdict of each signing
- * attempt, whose rejected candidates are discarded unseen (FIPS 204,
- * Section 3.4 and 6.2). Every secret workspace is wiped before return. */
+ * attempt (rejected candidates are discarded, never output). Every secret
+ * workspace is wiped before return. */
 #include "crypto/mldsa.h"
 
 #include "crypto/classic.h"

@@ -5,7 +5,9 @@
  * On failure, signing zeroes `sig` and key generation zeroes `pk` and `sk`.
  * Secrets (sk, xi, rnd and everything derived from them) are handled in
  * constant time and wiped before return; the signing loop's accept/reject
- * decision is public, as FIPS 204 allows (Section 3.6.3 / Appendix C). */
+ * decision is public by design. On x86-64 CPUs with AVX2 the arithmetic and
+ * bulk sampling use AVX2 (same results); DYBERVPN_NO_AVX2=1 in the
+ * environment forces the portable code. Stack use is below 100 KB. */
 #ifndef DV_CRYPTO_MLDSA_H
 #define DV_CRYPTO_MLDSA_H
 

@@ -4,9 +4,11 @@
  * purpose in src/crypto/mldsa*.c, makes `make ct` fail.
  *
  * The library archive is built without DV_CT_CHECK, so its CT_PUBLIC
- * declassifications would be inert here; the ML-DSA sources are therefore
- * compiled into this program (whose definitions the linker then uses
- * instead of the archive's), with the check enabled. */
+ * declassifications would be inert here; the portable ML-DSA sources are
+ * therefore compiled into this program (whose definitions the linker then
+ * uses instead of the archive's), with the check enabled. The AVX2 files
+ * (which declassify nothing) come from the archive. The AVX2 path runs when
+ * the CPU has it; run again with DYBERVPN_NO_AVX2=1 for the portable one. */
 #include <stdio.h>
 #include <string.h>
 
