@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef DV_CT_CHECK
 #include <valgrind/memcheck.h>
@@ -74,6 +75,16 @@ static inline void ct_wipe(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+/* ct_wipe for large workspaces (tens of kilobytes of polynomials, where a
+ * byte loop costs as much as the computation): memset at full speed, then
+ * a barrier that makes the zeroed memory observable, so the stores cannot
+ * be dropped as dead. */
+static inline void ct_wipe_bulk(void *p, size_t n)
+{
+	memset(p, 0, n);
 	__asm__ __volatile__("" : : "r"(p) : "memory");
 }
 

@@ -5,7 +5,7 @@
  * Constant time: the secret key parts (K, s1, s2, t0), the seed xi, rnd and
  * everything derived from them (rho', rho'', y, w, z, cs2, ct0) only meet
  * branch-free code. What is public by design is declassified explicitly
- * (CT_PUBLIC): rho (it is in the public key), the challenge ctilde (see
+ * (ct_declassify): rho (it is in the public key), the challenge ctilde (see
  * mldsa_sample_in_ball), and the accept/reject verdict of each signing
  * attempt (rejected candidates are discarded, never output). Every secret
  * workspace is wiped before return. */
@@ -60,7 +60,7 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 	keccak_absorb(&st, kl, sizeof(kl));
 	keccak_squeeze(&st, ws.seeds, sizeof(ws.seeds));
 	ct_wipe(&st, sizeof(st));
-	CT_PUBLIC(ws.seeds, 32); /* rho goes into pk */
+	ct_declassify(ws.seeds, 32); /* rho goes into pk */
 
 	mldsa_expand_s(&ws.s1, &ws.s2, ws.seeds + 32);
 	ws.s1hat = ws.s1;
@@ -79,7 +79,7 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 	mldsa_pk_encode(pk, ws.seeds, &t1);
 	shake256(tr, sizeof(tr), pk, MLDSA65_PK_LEN);
 	mldsa_sk_encode(sk, ws.seeds, ws.seeds + 96, tr, &ws.s1, &ws.s2, &ws.t0);
-	ct_wipe(&ws, sizeof(ws));
+	ct_wipe_bulk(&ws, sizeof(ws));
 	return 0;
 }
 
@@ -98,7 +98,7 @@ int mldsa65_keypair(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_LEN])
 /* The verdict of a signing attempt is public (see the top of this file). */
 static int mldsa_rejected(uint32_t bad)
 {
-	CT_PUBLIC(&bad, sizeof(bad));
+	ct_declassify(&bad, sizeof(bad));
 	return bad != 0;
 }
 
@@ -131,7 +131,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		return -1;
 	}
 	mldsa_sk_decode(ws.rho, ws.key, ws.tr, &ws.s1, &ws.s2, &ws.t0, sk);
-	CT_PUBLIC(ws.rho, sizeof(ws.rho)); /* rho is part of pk */
+	ct_declassify(ws.rho, sizeof(ws.rho)); /* rho is part of pk */
 	mldsa_expand_a(&a, ws.rho);
 
 	/* Line 7: rho'' = H(K || rnd || mu, 64). */
@@ -163,7 +163,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		keccak_absorb(&ws.st, mu, MLDSA65_MU_LEN);
 		keccak_absorb(&ws.st, ws.w1enc, sizeof(ws.w1enc));
 		keccak_squeeze(&ws.st, ctilde, sizeof(ctilde));
-		CT_PUBLIC(ctilde, sizeof(ctilde));
+		ct_declassify(ctilde, sizeof(ctilde));
 		mldsa_sample_in_ball(&cp, ctilde); /* line 16 */
 		mldsa_challenge_prepare(&ch, &cp);
 
@@ -214,10 +214,10 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 			break;
 	}
 	/* The accepted z and h are the signature: public from here. */
-	CT_PUBLIC(&ws.z, sizeof(ws.z));
-	CT_PUBLIC(&ws.h, sizeof(ws.h));
+	ct_declassify(&ws.z, sizeof(ws.z));
+	ct_declassify(&ws.h, sizeof(ws.h));
 	mldsa_sig_encode(sig, ctilde, &ws.z, &ws.h);
-	ct_wipe(&ws, sizeof(ws));
+	ct_wipe_bulk(&ws, sizeof(ws));
 	return 0;
 }
 

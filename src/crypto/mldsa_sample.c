@@ -80,13 +80,13 @@ static void mldsa_rej_bounded_poly(struct mldsa_poly *a, const uint8_t rhoprime[
 			for (unsigned j = 0; j < 2 && ctr < MLDSA_N; j++) {
 				uint32_t ok = (half[j] - 9) >> 31;
 
-				CT_PUBLIC(&ok, sizeof(ok));
+				ct_declassify(&ok, sizeof(ok));
 				if (ok)
 					a->c[ctr++] = MLDSA_ETA - (int32_t)half[j];
 			}
 		}
 	}
-	ct_wipe(buf, sizeof(buf));
+	ct_wipe_bulk(buf, sizeof(buf));
 	ct_wipe(&st, sizeof(st));
 }
 
@@ -129,7 +129,7 @@ void mldsa_expand_mask_poly(struct mldsa_poly *p, const uint8_t rhopp[64], uint1
 	keccak_finalize(&st);
 	keccak_squeezeblocks(&st, buf, sizeof(buf) / SHAKE256_RATE);
 	mldsa_mask_unpack(p, buf);
-	ct_wipe(buf, sizeof(buf));
+	ct_wipe_bulk(buf, sizeof(buf));
 	ct_wipe(&st, sizeof(st));
 }
 

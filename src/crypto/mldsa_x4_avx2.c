@@ -171,7 +171,7 @@ static void mldsa_x4_absorb(struct mldsa_x4 *st, unsigned rate, const uint8_t *p
 					     (long long)mldsa_x4_load64(blk[1] + 8 * j),
 					     (long long)mldsa_x4_load64(blk[0] + 8 * j));
 	mldsa_x4_permute(st);
-	ct_wipe(blk, sizeof(blk));
+	ct_wipe_bulk(blk, sizeof(blk));
 }
 
 /* Writes the current output block of every instance (rate bytes each) at
@@ -253,8 +253,8 @@ void mldsa_expand_mask_avx2(struct mldsa_polyvecl *y, const uint8_t rhopp[64], u
 	for (unsigned i = 0; i < 4; i++)
 		mldsa_mask_unpack(&y->v[i], buf[i]);
 	mldsa_expand_mask_poly(&y->v[4], rhopp, (uint16_t)(kappa + 4));
-	ct_wipe(buf, sizeof(buf));
-	ct_wipe(&st, sizeof(st));
+	ct_wipe_bulk(buf, sizeof(buf));
+	ct_wipe_bulk(&st, sizeof(st));
 }
 
 #endif

@@ -1,25 +1,14 @@
 /* Constant-time check of ML-DSA-65 key generation and signing: xi, sk and
  * rnd are marked secret (undefined for valgrind memcheck), so any branch
  * or memory index that depends on them, and was not declassified on
- * purpose in src/crypto/mldsa*.c, makes `make ct` fail.
- *
- * The library archive is built without DV_CT_CHECK, so its CT_PUBLIC
- * declassifications would be inert here; the portable ML-DSA sources are
- * therefore compiled into this program (whose definitions the linker then
- * uses instead of the archive's), with the check enabled. The AVX2 files
- * (which declassify nothing) come from the archive. The AVX2 path runs when
- * the CPU has it; run again with DYBERVPN_NO_AVX2=1 for the portable one. */
+ * purpose in src/crypto/mldsa*.c (ct_declassify), makes `make ct` fail.
+ * The AVX2 path runs when the CPU has it; run again with DYBERVPN_NO_AVX2=1
+ * for the portable one. */
 #include <stdio.h>
 #include <string.h>
 
 #include "crypto/ct.h"
 #include "crypto/mldsa.h"
-
-#include "crypto/mldsa.c"
-#include "crypto/mldsa_ntt.c"
-#include "crypto/mldsa_pack.c"
-#include "crypto/mldsa_poly.c"
-#include "crypto/mldsa_sample.c"
 
 int main(void)
 {
