@@ -1,9 +1,10 @@
-/* AVX2 sampling for ML-KEM-768: Keccak-f[1600] four times in parallel
- * (one instance per 64-bit element of each __m256i lane vector), used for
- * SampleNTT of four matrix entries at once and for four SamplePolyCBD
- * noise polynomials at once (FIPS 203, Algorithms 7 and 8). The outputs
- * are the same bytes as four scalar SHAKE calls, parsed 16 candidates at a
- * time. Built with -mavx2; called only when the CPU has AVX2. */
+/* Four-way Keccak-f[1600] on AVX2 (one instance per 64-bit element of
+ * each __m256i lane vector) and what ML-KEM-768 runs on it: SampleNTT of
+ * four matrix entries at once, with a vector rejection parser; four
+ * SamplePolyCBD noise polynomials at once (FIPS 203, Algorithms 7 and 8);
+ * and the two long hashes of Decaps, H(ek) and J(z || c), side by side.
+ * The outputs are the same bytes as the scalar code's. Built with -mavx2;
+ * called only when mlkem_use_avx2() says so. */
 #include "crypto/mlkem_internal.h"
 
 #include <immintrin.h>
@@ -356,5 +357,59 @@ void mlkem_getnoise_x4_avx2(struct mlkem_poly *const p[4], const uint8_t sigma[M
 		mlkem_cbd2(p[j], buf[j]);
 	ct_wipe(seed, sizeof(seed));
 	ct_wipe(buf, sizeof(buf));
+	ct_wipe(s, sizeof(s));
+}
+
+/* H(ek) = SHA3-256(ek) and J(z || c) = SHAKE256(z || c, 32) in two lanes
+ * (FIPS 203, Algorithm 18 lines 3 and 7 with the 7.3 hash check). Both
+ * have rate 136 and, padded, nine blocks: 1184 = 8 * 136 + 96 and
+ * 1120 = 8 * 136 + 32. */
+void mlkem_hash_h_j_avx2(uint8_t h[MLKEM_SYMBYTES], uint8_t kbar[MLKEM768_SS_LEN],
+			 const uint8_t ek[MLKEM768_PK_LEN], const uint8_t z[MLKEM_SYMBYTES],
+			 const uint8_t c[MLKEM768_CT_LEN])
+{
+	enum { RATE = SHA3_256_RATE, NBLOCKS = MLKEM768_PK_LEN / RATE + 1 };
+	uint8_t zc[MLKEM_SYMBYTES + MLKEM768_CT_LEN];
+	const uint8_t *msg[2] = { ek, zc };
+	const size_t len[2] = { MLKEM768_PK_LEN, sizeof(zc) };
+	const uint8_t dsep[2] = { 0x06, 0x1f }; /* SHA-3, SHAKE (FIPS 202, 6) */
+	uint64_t blk[2][RATE / 8];
+	uint8_t out[4][RATE]; /* lanes 2 and 3 idle */
+	uint8_t *outp[4] = { out[0], out[1], out[2], out[3] };
+	__m256i s[25];
+
+	_Static_assert(SHA3_256_RATE == SHAKE256_RATE, "one rate for both lanes");
+	_Static_assert(MLKEM768_PK_LEN / SHA3_256_RATE == (MLKEM_SYMBYTES + MLKEM768_CT_LEN) /
+		       SHA3_256_RATE, "same number of blocks in both lanes");
+	memcpy(zc, z, MLKEM_SYMBYTES);
+	memcpy(zc + MLKEM_SYMBYTES, c, MLKEM768_CT_LEN);
+	for (unsigned i = 0; i < 25; i++)
+		s[i] = _mm256_setzero_si256();
+
+	for (unsigned b = 0; b < NBLOCKS; b++) {
+		for (unsigned j = 0; j < 2; j++) {
+			uint8_t *p = (uint8_t *)blk[j];
+			size_t off = (size_t)b * RATE, n = len[j] - off < RATE ? len[j] - off : RATE;
+
+			memset(p, 0, RATE);
+			memcpy(p, msg[j] + off, n);
+			if (b == NBLOCKS - 1) { /* pad10*1 after the domain bits */
+				p[n] ^= dsep[j];
+				p[RATE - 1] ^= 0x80;
+			}
+		}
+		if (b)
+			mlkem_keccakx4_f1600(s);
+		for (unsigned i = 0; i < RATE / 8; i++)
+			s[i] = XOR(s[i], _mm256_set_epi64x(0, 0, (long long)blk[1][i],
+							   (long long)blk[0][i]));
+	}
+	mlkem_keccakx4_squeezeblock(s, RATE, outp);
+	memcpy(h, out[0], MLKEM_SYMBYTES);
+	memcpy(kbar, out[1], MLKEM768_SS_LEN);
+
+	ct_wipe(zc, sizeof(zc));
+	ct_wipe(blk, sizeof(blk));
+	ct_wipe(out, sizeof(out));
 	ct_wipe(s, sizeof(s));
 }
