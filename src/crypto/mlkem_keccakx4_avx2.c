@@ -117,7 +117,7 @@ static void mlkem_keccakx4_absorb_once(__m256i s[25], unsigned rate,
 	for (unsigned i = 0; i < rate / 8; i++)
 		s[i] = _mm256_set_epi64x((long long)blk[3][i], (long long)blk[2][i],
 					 (long long)blk[1][i], (long long)blk[0][i]);
-	ct_wipe(blk, sizeof(blk));
+	ct_wipe_bulk(blk, sizeof(blk));
 }
 
 /* Permute, then write the block of each instance out (little-endian
@@ -356,8 +356,8 @@ void mlkem_getnoise_x4_avx2(struct mlkem_poly *const p[4], const uint8_t sigma[M
 	for (unsigned j = 0; j < 4; j++)
 		mlkem_cbd2(p[j], buf[j]);
 	ct_wipe(seed, sizeof(seed));
-	ct_wipe(buf, sizeof(buf));
-	ct_wipe(s, sizeof(s));
+	ct_wipe_bulk(buf, sizeof(buf));
+	ct_wipe_bulk(s, sizeof(s));
 }
 
 /* H(ek) = SHA3-256(ek) and J(z || c) = SHAKE256(z || c, 32) in two lanes
@@ -408,8 +408,8 @@ void mlkem_hash_h_j_avx2(uint8_t h[MLKEM_SYMBYTES], uint8_t kbar[MLKEM768_SS_LEN
 	memcpy(h, out[0], MLKEM_SYMBYTES);
 	memcpy(kbar, out[1], MLKEM768_SS_LEN);
 
-	ct_wipe(zc, sizeof(zc));
-	ct_wipe(blk, sizeof(blk));
-	ct_wipe(out, sizeof(out));
-	ct_wipe(s, sizeof(s));
+	ct_wipe_bulk(zc, sizeof(zc));
+	ct_wipe_bulk(blk, sizeof(blk));
+	ct_wipe_bulk(out, sizeof(out));
+	ct_wipe_bulk(s, sizeof(s));
 }
