@@ -45,45 +45,85 @@ const int32_t mldsa_zetas[MLDSA_N] = {
 	-554416, 3919660, -48306, -1362209, 3937738, 1400424, -846154, 1976782,
 };
 
-/* Algorithm 41, Cooley-Tukey butterflies. Input |c| < q; output |c| < 9q,
- * since each of the 8 layers adds at most q to the bound. */
+/* Butterflies of Algorithms 41 and 42 on one coefficient pair. */
+static inline void mldsa_ct(int32_t *a, int32_t *b, int64_t zeta)
+{
+	int32_t t = mldsa_mont_reduce(zeta * *b);
+
+	*b = *a - t;
+	*a = *a + t;
+}
+
+static inline void mldsa_gs(int32_t *a, int32_t *b, int64_t zeta)
+{
+	int32_t t = *a;
+
+	*a = t + *b;
+	*b = mldsa_mont_reduce(zeta * ((int64_t)t - *b));
+}
+
+/* Algorithm 41, Cooley-Tukey butterflies, two layers per pass over the
+ * array (distances len and len / 2, each quadruple loaded once); the
+ * operations are those of the layer-by-layer order. Layer `len` block b
+ * uses zetas[128 / len + b]. Input |c| < q; output |c| < 9q, since each of
+ * the 8 layers adds at most q to the bound. */
 void mldsa_ntt_c(struct mldsa_poly *p)
 {
-	unsigned k = 0;
+	for (unsigned len = 128; len >= 2; len >>= 2) {
+		unsigned h = len / 2;
 
-	for (unsigned len = 128; len > 0; len >>= 1) {
-		for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
-			int64_t zeta = mldsa_zetas[++k];
+		for (unsigned b = 0; b < 128 / len; b++) {
+			unsigned start = 2 * len * b;
+			int64_t z1 = mldsa_zetas[128 / len + b];
+			int64_t z2a = mldsa_zetas[256 / len + 2 * b];
+			int64_t z2b = mldsa_zetas[256 / len + 2 * b + 1];
 
-			for (unsigned j = start; j < start + len; j++) {
-				int32_t t = mldsa_mont_reduce(zeta * p->c[j + len]);
+			for (unsigned j = start; j < start + h; j++) {
+				int32_t x0 = p->c[j], x1 = p->c[j + h];
+				int32_t x2 = p->c[j + len], x3 = p->c[j + len + h];
 
-				p->c[j + len] = p->c[j] - t;
-				p->c[j] = p->c[j] + t;
+				mldsa_ct(&x0, &x2, z1);
+				mldsa_ct(&x1, &x3, z1);
+				mldsa_ct(&x0, &x1, z2a);
+				mldsa_ct(&x2, &x3, z2b);
+				p->c[j] = x0;
+				p->c[j + h] = x1;
+				p->c[j + len] = x2;
+				p->c[j + len + h] = x3;
 			}
 		}
 	}
 }
 
-/* Algorithm 42, Gentleman-Sande butterflies, with the final scaling by
- * 256^-1 folded into f = 2^64 / 256 mod q, so the output carries one factor
- * 2^32: exactly what cancels the 2^-32 of a preceding pointwise Montgomery
- * product. Input |c| < q; sums double per layer, so after 8 layers
- * |c| < 256q < 2^31; output |c| < q. */
+/* Algorithm 42, Gentleman-Sande butterflies, two layers per pass
+ * (distances len and 2 len); layer `len` block b uses -zetas[256 / len - 1
+ * - b]. The final scaling by 256^-1 is folded into f = 2^64 / 256 mod q, so
+ * the output carries one factor 2^32: exactly what cancels the 2^-32 of a
+ * preceding pointwise Montgomery product. Input |c| < q; sums double per
+ * layer, so after 8 layers |c| < 256q < 2^31; output |c| < q. */
 void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 {
 	const int64_t f = 41978;
-	unsigned k = MLDSA_N;
 
-	for (unsigned len = 1; len < MLDSA_N; len <<= 1) {
-		for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
-			int64_t zeta = -mldsa_zetas[--k];
+	for (unsigned len = 1; len < MLDSA_N; len <<= 2) {
+		for (unsigned b = 0; b < 64 / len; b++) {
+			unsigned start = 4 * len * b;
+			int64_t z1a = -mldsa_zetas[256 / len - 1 - 2 * b];
+			int64_t z1b = -mldsa_zetas[256 / len - 2 - 2 * b];
+			int64_t z2 = -mldsa_zetas[128 / len - 1 - b];
 
 			for (unsigned j = start; j < start + len; j++) {
-				int32_t t = p->c[j];
+				int32_t x0 = p->c[j], x1 = p->c[j + len];
+				int32_t x2 = p->c[j + 2 * len], x3 = p->c[j + 3 * len];
 
-				p->c[j] = t + p->c[j + len];
-				p->c[j + len] = mldsa_mont_reduce(zeta * ((int64_t)t - p->c[j + len]));
+				mldsa_gs(&x0, &x1, z1a);
+				mldsa_gs(&x2, &x3, z1b);
+				mldsa_gs(&x0, &x2, z2);
+				mldsa_gs(&x1, &x3, z2);
+				p->c[j] = x0;
+				p->c[j + len] = x1;
+				p->c[j + 2 * len] = x2;
+				p->c[j + 3 * len] = x3;
 			}
 		}
 	}

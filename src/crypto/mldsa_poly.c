@@ -79,12 +79,34 @@ void mldsa_challenge_prepare(struct mldsa_challenge *ch, const struct mldsa_poly
 	ch->n = n;
 }
 
+/* r += sign * (s1 + s2 + s3 + s4) for four shifted copies at a time: one
+ * pass over r per four nonzero challenge coefficients. */
+static void mldsa_acc4(int32_t *restrict r, const int32_t *restrict ext, const uint16_t *off,
+		       int32_t sign)
+{
+	const int32_t *a = ext + off[0], *b = ext + off[1], *c = ext + off[2], *d = ext + off[3];
+
+	for (unsigned k = 0; k < MLDSA_N; k++)
+		r[k] += sign * ((a[k] + b[k]) + (c[k] + d[k]));
+}
+
+static void mldsa_acc1(int32_t *restrict r, const int32_t *restrict ext, uint16_t off,
+		       int32_t sign)
+{
+	const int32_t *a = ext + off;
+
+	for (unsigned k = 0; k < MLDSA_N; k++)
+		r[k] += sign * a[k];
+}
+
 /* The challenge has tau = 49 nonzero coefficients, so 49 shifted additions
  * of 256 lanes replace an NTT round trip; the fixed-length loops over
  * distinct arrays vectorise. Exact: |c * s| <= 49 * max|s|. */
 void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext)
 {
+	unsigned t;
+
 #if defined(__x86_64__)
 	if (mldsa_have_avx2()) {
 		mldsa_poly_mul_challenge_avx2(r, c, s, ext);
@@ -96,18 +118,14 @@ void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_
 		ext->c[MLDSA_N + i] = s->c[i];
 		r->c[i] = 0;
 	}
-	for (unsigned t = 0; t < c->nplus; t++) {
-		const int32_t *src = ext->c + c->off[t];
-
-		for (unsigned k = 0; k < MLDSA_N; k++)
-			r->c[k] += src[k];
-	}
-	for (unsigned t = c->nplus; t < c->n; t++) {
-		const int32_t *src = ext->c + c->off[t];
-
-		for (unsigned k = 0; k < MLDSA_N; k++)
-			r->c[k] -= src[k];
-	}
+	for (t = 0; t + 4 <= c->nplus; t += 4)
+		mldsa_acc4(r->c, ext->c, c->off + t, 1);
+	for (; t < c->nplus; t++)
+		mldsa_acc1(r->c, ext->c, c->off[t], 1);
+	for (; t + 4 <= c->n; t += 4)
+		mldsa_acc4(r->c, ext->c, c->off + t, -1);
+	for (; t < c->n; t++)
+		mldsa_acc1(r->c, ext->c, c->off[t], -1);
 }
 
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound)
