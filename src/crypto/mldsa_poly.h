@@ -119,7 +119,8 @@ void mldsa_poly_mul_challenge_avx2(struct mldsa_poly *restrict r,
 				   const struct mldsa_challenge *c, const struct mldsa_poly *s,
 				   struct mldsa_poly_ext *restrict ext);
 #endif
-/* 1 when some centered coefficient has |c| >= bound, else 0; no early exit. */
+/* 1 when some coefficient (as a signed integer) has |c| >= bound, else 0;
+ * no early exit, no branch. */
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound);
 /* FIPS 204, Algorithm 35: input in [0, q); t1 in a1, t0 (centered) in a0. */
 void mldsa_poly_power2round(struct mldsa_poly *a1, struct mldsa_poly *a0,
