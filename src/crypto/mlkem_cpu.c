@@ -1,7 +1,8 @@
 /* Choice between the portable and the AVX2 code of ML-KEM, made once per
  * process: AVX2 when the CPU has it (and the OS saves ymm state, which
  * __builtin_cpu_supports checks), unless DYBERVPN_NO_AVX2 is set, which
- * lets the tests run the portable path on the same machine. */
+ * lets the tests run the portable path on the same machine. The *_avx2.c
+ * files are built with -mavx2 -mbmi2 -mpopcnt, so all three are required. */
 #include "crypto/mlkem_internal.h"
 
 #include <stdatomic.h>
@@ -17,7 +18,8 @@ int mlkem_use_avx2(void)
 	if (v < 0) {
 		const char *off = getenv("DYBERVPN_NO_AVX2");
 
-		v = __builtin_cpu_supports("avx2") && !(off && strcmp(off, "0"));
+		v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+		    __builtin_cpu_supports("popcnt") && !(off && strcmp(off, "0"));
 		atomic_store_explicit(&use, v, memory_order_relaxed);
 	}
 	return v;
