@@ -12,6 +12,8 @@
 #include "crypto/keccak.h"
 #include "crypto/mlkem_internal.h"
 
+/* Section 7.2: the modulus check (no 12-bit coefficient of ek is >= q);
+ * the length check is the fixed array size. */
 int mlkem768_check_pk(const uint8_t pk[MLKEM768_PK_LEN])
 {
 	return mlkem_bytes_check12(pk, MLKEM_POLYVECBYTES) ? -1 : 0;

@@ -101,7 +101,7 @@ void mlkem_poly_tobytes(uint8_t r[MLKEM_POLYBYTES], const struct mlkem_poly *p);
 void mlkem_poly_frombytes(struct mlkem_poly *p, const uint8_t a[MLKEM_POLYBYTES]);
 /* 0 when every ByteDecode_12 value of a is below q, else 1; constant time. */
 unsigned mlkem_bytes_check12(const uint8_t *a, unsigned nbytes);
-/* Compress_du / Compress_dv then ByteEncode (|c| < q in), and back. */
+/* Compress_du / Compress_dv of p mod q then ByteEncode, and back. */
 void mlkem_poly_compress_du(uint8_t r[32 * MLKEM_DU], const struct mlkem_poly *p);
 void mlkem_poly_decompress_du(struct mlkem_poly *p, const uint8_t a[32 * MLKEM_DU]);
 void mlkem_poly_compress_dv(uint8_t r[MLKEM_C2BYTES], const struct mlkem_poly *p);
@@ -141,8 +141,8 @@ void mlkem_hash_h_j_avx2(uint8_t h[MLKEM_SYMBYTES], uint8_t kbar[MLKEM768_SS_LEN
 			 const uint8_t ek[MLKEM768_PK_LEN], const uint8_t z[MLKEM_SYMBYTES],
 			 const uint8_t c[MLKEM768_CT_LEN]);
 
-/* mlkem_cpu.c: 1 when the AVX2 code may run: the CPU has AVX2 and the
- * environment does not set DYBERVPN_NO_AVX2 (to anything but "0"). */
+/* mlkem_cpu.c: 1 when the AVX2 code may run: the CPU has AVX2 (with BMI2
+ * and POPCNT) and DYBERVPN_NO_AVX2 is unset (or "0") in the environment. */
 int mlkem_use_avx2(void);
 
 /* mlkem_indcpa.c: K-PKE (Algorithms 13-15). */

@@ -159,7 +159,8 @@ static void test_avx2_samplers(void)
 	struct mlkem_poly *const gp[4] = { &got[0], &got[1], &got[2], &got[3] };
 	uint8_t rho[MLKEM_SYMBYTES], n[4];
 
-	if (!__builtin_cpu_supports("avx2"))
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2") ||
+	    !__builtin_cpu_supports("popcnt"))
 		return;
 	for (int iter = 0; iter < 20; iter++) {
 		fill(rho, sizeof(rho), (uint8_t)(iter * 17));
