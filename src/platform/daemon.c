@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,12 +23,15 @@
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
 #include "platform/tun.h"
+#include "platform/tun_gso.h"
 #include "platform/udp.h"
 
 #define TUN_BATCH 64
-/* Room for the largest MTU; a packet sits at DV_HEADROOM in its slot so
- * the 16-byte transport header lands at the slot's (aligned) start. */
-#define TUN_PKT_MAX 65535
+/* Room for the largest packet the TUN hands over: a TSO super-packet of
+ * 64 KB plus its IPv6 header. A packet sits at DV_HEADROOM in its slot,
+ * so the 16-byte transport header lands at the slot's (aligned) start;
+ * its virtio_net_hdr is read into the headroom just before it. */
+#define TUN_PKT_MAX (65536 + 64)
 #define TUN_SLOT (((DV_HEADROOM + TUN_PKT_MAX + DV_TAILROOM) + 63) & ~(size_t)63)
 /* The device's timers run at least this often, whatever it asks for. */
 #define TIMER_MAX_NS (60ull * 1000000000ull)
@@ -48,6 +52,9 @@ struct dv_daemon {
 	uint8_t *tun_arena;
 	uint8_t *tun_pkts[TUN_BATCH];
 	size_t tun_lens[TUN_BATCH];
+	size_t n_pkts;
+	uint8_t *gso_scratch; /* a super-packet being split into the slots */
+	int tun_offload;
 	uint64_t tun_write_dropped;
 	uint64_t tun_err_log_ns;
 };
@@ -78,10 +85,16 @@ static void io_udp_send(void *arg, const struct sockaddr *to, socklen_t tolen,
 static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct dv_daemon *d = arg;
+	/* No offload asked: the kernel checks the packet's checksums. */
+	static const struct virtio_net_hdr none;
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)&none, .iov_len = DV_VNET_HDR_LEN },
+		{ .iov_base = (void *)pkt, .iov_len = len },
+	};
 	ssize_t n;
 
 	do
-		n = write(d->tun_ev.fd, pkt, len);
+		n = writev(d->tun_ev.fd, iov, 2);
 	while (n < 0 && errno == EINTR);
 	if (n >= 0)
 		return;
@@ -142,15 +155,64 @@ static int io_set_fwmark(void *arg, uint32_t mark)
 
 /* ---- event sources ---- */
 
+static uint8_t *tun_slot(struct dv_daemon *d, size_t i)
+{
+	return d->tun_arena + i * TUN_SLOT + DV_HEADROOM;
+}
+
+/* Hands the packets gathered in the slots to the device, which encrypts
+ * them in place, and sends the result: the slots stay untouched until
+ * this flush, so they go out without a copy. */
+static void tun_emit(struct dv_daemon *d)
+{
+	if (d->n_pkts)
+		dv_device_tun_rx_batch(d->dev, d->tun_pkts, d->tun_lens, d->n_pkts);
+	d->n_pkts = 0;
+	dv_udp_flush(&d->udp);
+}
+
+/* A TSO super-packet (in slot n_pkts, which it gives up) becomes
+ * MTU-sized packets in the following slots, emitting when they run out. */
+static void tun_split(struct dv_daemon *d, const struct virtio_net_hdr *h,
+		      const uint8_t *pkt, size_t len)
+{
+	size_t k = dv_tun_gso_count(h, pkt, len), done = 0;
+
+	if (!k)
+		return; /* not a TCP super-packet we can parse: drop */
+	memcpy(d->gso_scratch, pkt, len);
+	while (done < k) {
+		size_t m;
+
+		if (d->n_pkts == TUN_BATCH)
+			tun_emit(d);
+		m = TUN_BATCH - d->n_pkts;
+		if (m > k - done)
+			m = k - done;
+		for (size_t j = 0; j < m; j++)
+			d->tun_pkts[d->n_pkts + j] = tun_slot(d, d->n_pkts + j);
+		if (dv_tun_gso_split(h, d->gso_scratch, len, done, &d->tun_pkts[d->n_pkts],
+				     &d->tun_lens[d->n_pkts], m, TUN_PKT_MAX) < 0)
+			return;
+		d->n_pkts += m;
+		done += m;
+	}
+}
+
 static void on_tun(struct dv_ev *ev, uint32_t events)
 {
 	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, tun_ev);
-	size_t n = 0;
 
-	while (n < TUN_BATCH) {
-		uint8_t *pkt = d->tun_arena + n * TUN_SLOT + DV_HEADROOM;
-		ssize_t r = read(ev->fd, pkt, TUN_PKT_MAX);
+	for (int reads = 0; reads < TUN_BATCH; reads++) {
+		uint8_t *pkt;
+		struct virtio_net_hdr h;
+		size_t len;
+		ssize_t r;
 
+		if (d->n_pkts == TUN_BATCH)
+			tun_emit(d);
+		pkt = tun_slot(d, d->n_pkts);
+		r = read(ev->fd, pkt - DV_VNET_HDR_LEN, TUN_PKT_MAX + DV_VNET_HDR_LEN);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -162,17 +224,20 @@ static void on_tun(struct dv_ev *ev, uint32_t events)
 			d->running = 0;
 			break;
 		}
-		if (r == 0)
-			break;
-		d->tun_pkts[n] = pkt;
-		d->tun_lens[n] = (size_t)r;
-		n++;
+		if ((size_t)r <= DV_VNET_HDR_LEN)
+			continue;
+		memcpy(&h, pkt - DV_VNET_HDR_LEN, sizeof(h));
+		len = (size_t)r - DV_VNET_HDR_LEN;
+		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			tun_split(d, &h, pkt, len);
+			continue;
+		}
+		if (dv_tun_csum_finish(&h, pkt, len) < 0)
+			continue;
+		d->tun_pkts[d->n_pkts] = pkt;
+		d->tun_lens[d->n_pkts++] = len;
 	}
-	if (n)
-		dv_device_tun_rx_batch(d->dev, d->tun_pkts, d->tun_lens, n);
-	/* The packets were encrypted in place in the TUN slots, which stay
-	 * untouched until this flush: they go out without a copy. */
-	dv_udp_flush(&d->udp);
+	tun_emit(d);
 }
 
 static void on_udp(struct dv_ev *ev, uint32_t events)
@@ -303,15 +368,20 @@ static int setup_tun(struct dv_daemon *d, const struct dv_config *cfg, char *err
 {
 	d->tun_arena = mmap(NULL, TUN_BATCH * TUN_SLOT, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (d->tun_arena == MAP_FAILED) {
-		d->tun_arena = NULL;
+	d->gso_scratch = malloc(TUN_PKT_MAX);
+	if (d->tun_arena == MAP_FAILED || !d->gso_scratch) {
+		if (d->tun_arena == MAP_FAILED)
+			d->tun_arena = NULL;
 		snprintf(err, errlen, "tun: buffers: %s", strerror(errno));
 		return -1;
 	}
 	dv_udp_set_stable(&d->udp, d->tun_arena, TUN_BATCH * TUN_SLOT);
-	d->tun_ev.fd = dv_tun_open(d->ifname, err, errlen);
+	d->tun_ev.fd = dv_tun_open(d->ifname, &d->tun_offload, err, errlen);
 	if (d->tun_ev.fd < 0)
 		return -1;
+	if (!d->tun_offload)
+		dv_log(LOG_INFO, "tun: the kernel refused TSO/checksum offload; "
+		       "packets come one by one");
 	d->tun_ev.fn = on_tun;
 	d->ifindex = if_nametoindex(d->ifname);
 	if (!d->ifindex) {
@@ -405,6 +475,7 @@ void dv_daemon_free(struct dv_daemon *d)
 	dv_udp_close(&d->udp);
 	if (d->tun_arena)
 		munmap(d->tun_arena, TUN_BATCH * TUN_SLOT);
+	free(d->gso_scratch);
 	if (d->timer_ev.fd >= 0)
 		close(d->timer_ev.fd);
 	if (d->sig_ev.fd >= 0)

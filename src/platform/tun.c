@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-int dv_tun_open(const char *name, char *err, size_t errlen)
+int dv_tun_open(const char *name, int *offload, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd;
@@ -27,7 +27,7 @@ int dv_tun_open(const char *name, char *err, size_t errlen)
 	memset(&ifr, 0, sizeof(ifr));
 	/* IFF_TUN_EXCL: fail with EBUSY rather than attach to an existing
 	 * (persistent) TUN device of that name. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
@@ -37,5 +37,8 @@ int dv_tun_open(const char *name, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* TSO needs checksum offload; no TUN_F_TSO_ECN, so the kernel
+	 * segments ECN (CWR) super-packets itself, and no UFO/USO. */
+	*offload = ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
 	return fd;
 }
