@@ -92,6 +92,8 @@ static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
 		{ .iov_base = (void *)pkt, .iov_len = len },
 	};
 	ssize_t n;
+	uint64_t now;
+	int e;
 
 	do
 		n = writev(d->tun_ev.fd, iov, 2);
@@ -100,13 +102,13 @@ static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
 		return;
 	/* The kernel's queue is full or the link is down: drop, as a
 	 * network would, and say so at most once a second. */
+	e = errno;
 	d->tun_write_dropped++;
-	uint64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
-
+	now = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (!d->tun_err_log_ns || now - d->tun_err_log_ns >= 1000000000ull) {
 		d->tun_err_log_ns = now;
 		dv_log(LOG_WARNING, "tun: write %s: %s (%llu packets dropped so far)",
-		       d->ifname, strerror(errno), (unsigned long long)d->tun_write_dropped);
+		       d->ifname, strerror(e), (unsigned long long)d->tun_write_dropped);
 	}
 }
 
