@@ -23,6 +23,7 @@
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
 #include "platform/tun.h"
+#include "platform/tun_gro.h"
 #include "platform/tun_gso.h"
 #include "platform/udp.h"
 
@@ -55,6 +56,7 @@ struct dv_daemon {
 	size_t n_pkts;
 	uint8_t *gso_scratch; /* a super-packet being split into the slots */
 	int tun_offload;
+	struct dv_gro gro; /* decrypted TCP segments joined for the TUN */
 	uint64_t tun_write_dropped;
 	uint64_t tun_err_log_ns;
 };
@@ -82,13 +84,12 @@ static void io_udp_send(void *arg, const struct sockaddr *to, socklen_t tolen,
 	dv_udp_queue(&d->udp, to, tolen, buf, len);
 }
 
-static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
+static void tun_write(void *arg, const struct virtio_net_hdr *h, const uint8_t *pkt,
+		      size_t len)
 {
 	struct dv_daemon *d = arg;
-	/* No offload asked: the kernel checks the packet's checksums. */
-	static const struct virtio_net_hdr none;
 	struct iovec iov[2] = {
-		{ .iov_base = (void *)&none, .iov_len = DV_VNET_HDR_LEN },
+		{ .iov_base = (void *)h, .iov_len = DV_VNET_HDR_LEN },
 		{ .iov_base = (void *)pkt, .iov_len = len },
 	};
 	ssize_t n;
@@ -110,6 +111,18 @@ static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
 		dv_log(LOG_WARNING, "tun: write %s: %s (%llu packets dropped so far)",
 		       d->ifname, strerror(e), (unsigned long long)d->tun_write_dropped);
 	}
+}
+
+static void io_tun_write(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct dv_daemon *d = arg;
+	/* No offload asked: the kernel checks the packet's checksums. */
+	static const struct virtio_net_hdr none;
+
+	if (d->tun_offload)
+		dv_gro_add(&d->gro, pkt, len); /* written at the end of the batch */
+	else
+		tun_write(d, &none, pkt, len);
 }
 
 static uint64_t io_now_ns(void *arg)
@@ -258,6 +271,7 @@ static void on_udp(struct dv_ev *ev, uint32_t events)
 					 (struct sockaddr *)&r->from, r->fromlen);
 		}
 	}
+	dv_gro_flush(&d->gro);
 	dv_udp_flush(&d->udp);
 }
 
@@ -305,6 +319,7 @@ static void run_timers(struct dv_daemon *d)
 	uint64_t wait = dv_device_timers(d->dev);
 	uint64_t deadline;
 
+	dv_gro_flush(&d->gro);
 	dv_udp_flush(&d->udp);
 	if (wait > TIMER_MAX_NS)
 		wait = TIMER_MAX_NS;
@@ -371,7 +386,8 @@ static int setup_tun(struct dv_daemon *d, const struct dv_config *cfg, char *err
 	d->tun_arena = mmap(NULL, TUN_BATCH * TUN_SLOT, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	d->gso_scratch = malloc(TUN_PKT_MAX);
-	if (d->tun_arena == MAP_FAILED || !d->gso_scratch) {
+	if (d->tun_arena == MAP_FAILED || !d->gso_scratch ||
+	    dv_gro_init(&d->gro, tun_write, d) < 0) {
 		if (d->tun_arena == MAP_FAILED)
 			d->tun_arena = NULL;
 		snprintf(err, errlen, "tun: buffers: %s", strerror(errno));
@@ -478,6 +494,7 @@ void dv_daemon_free(struct dv_daemon *d)
 	if (d->tun_arena)
 		munmap(d->tun_arena, TUN_BATCH * TUN_SLOT);
 	free(d->gso_scratch);
+	dv_gro_free(&d->gro);
 	if (d->timer_ev.fd >= 0)
 		close(d->timer_ev.fd);
 	if (d->sig_ev.fd >= 0)

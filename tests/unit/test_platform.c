@@ -1,7 +1,8 @@
 /* Platform pieces that run without the device: prefix coverage for
  * routes, paths, the batched UDP socket over loopback (v4-mapped sources
  * come back as sockaddr_in, a pqonly-sized datagram goes as one), TSO
- * super-packet splitting and checksums against a plain reference, and the
+ * super-packet splitting and checksums against a plain reference, TCP
+ * coalescing for the TUN (and back through the splitter), and the
  * control socket's framing (several requests per connection, the 1 MiB
  * bound). The control-socket test needs root for /var/run/wireguard. */
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include "platform/ctlsock.h"
 #include "platform/ifconfig.h"
 #include "platform/paths.h"
+#include "platform/tun_gro.h"
 #include "platform/tun_gso.h"
 #include "platform/udp.h"
 #include "t.h"
@@ -447,12 +449,92 @@ static void test_gso(void)
 	}
 }
 
+/* What the GRO layer wrote to the "TUN". */
+static struct {
+	struct virtio_net_hdr h;
+	uint8_t p[70000];
+	size_t len;
+} gro_out[8];
+static unsigned gro_n;
+
+static void gro_capture(void *arg, const struct virtio_net_hdr *h, const uint8_t *pkt,
+			size_t len)
+{
+	(void)arg;
+	if (gro_n < 8 && len <= sizeof(gro_out[0].p)) {
+		gro_out[gro_n].h = *h;
+		memcpy(gro_out[gro_n].p, pkt, len);
+		gro_out[gro_n++].len = len;
+	}
+}
+
+static void test_gro_flow(int v6)
+{
+	static uint8_t super[70000], seg[4][2000], back[4][2000];
+	uint8_t *out[4] = { seg[0], seg[1], seg[2], seg[3] };
+	uint8_t *outb[4] = { back[0], back[1], back[2], back[3] };
+	size_t lens[4], lensb[4], ihl = v6 ? 40 : 20;
+	struct virtio_net_hdr h = {
+		.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+		.gso_size = 1000,
+	};
+	size_t len = make_super(super, v6, 3001);
+	struct dv_gro g;
+
+	super[ihl + 13] = 0x10; /* ACK only: a bulk-data run */
+	T_CHECK(dv_tun_gso_split(&h, super, len, 0, out, lens, 4, sizeof(seg[0])) == 0);
+	T_CHECK(dv_gro_init(&g, gro_capture, NULL) == 0);
+	gro_n = 0;
+	for (int i = 0; i < 4; i++)
+		dv_gro_add(&g, seg[i], lens[i]);
+	T_CHECK(gro_n == 0); /* held until the end of the batch */
+	dv_gro_flush(&g);
+	T_CHECK(gro_n == 1);
+	T_CHECK(gro_out[0].len == len);
+	T_CHECK(gro_out[0].h.gso_type == h.gso_type && gro_out[0].h.gso_size == 1000);
+	T_CHECK(gro_out[0].h.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	T_CHECK(gro_out[0].h.csum_start == ihl && gro_out[0].h.csum_offset == 16);
+	T_EQ_MEM(gro_out[0].p + ihl + 20, super + ihl + 20, 3001);
+	/* What the kernel's TSO would do with it: the original segments. */
+	T_CHECK(dv_tun_gso_split(&gro_out[0].h, gro_out[0].p, gro_out[0].len, 0, outb, lensb,
+				 4, sizeof(back[0])) == 0);
+	for (int i = 0; i < 4; i++) {
+		T_CHECK(lensb[i] == lens[i]);
+		T_EQ_MEM(back[i] + ihl + 4, seg[i] + ihl + 4, lens[i] - ihl - 4);
+		T_CHECK(tcp_ok(back[i], lensb[i]));
+	}
+
+	/* A gap in the sequence numbers starts a new run; a FIN segment of
+	 * the flow goes after the run before it; UDP goes straight through. */
+	gro_n = 0;
+	dv_gro_add(&g, seg[0], lens[0]);
+	dv_gro_add(&g, seg[2], lens[2]);
+	T_CHECK(gro_n == 1 && gro_out[0].len == lens[0]);
+	seg[3][ihl + 13] |= 0x01; /* FIN */
+	dv_gro_add(&g, seg[3], lens[3]);
+	T_CHECK(gro_n == 3 && gro_out[1].len == lens[2] && gro_out[2].len == lens[3]);
+	seg[3][ihl + 13] &= (uint8_t)~0x01;
+	seg[1][v6 ? 6 : 9] = 17; /* now "UDP" */
+	dv_gro_add(&g, seg[1], lens[1]);
+	T_CHECK(gro_n == 4 && gro_out[3].h.gso_type == VIRTIO_NET_HDR_GSO_NONE);
+	dv_gro_flush(&g);
+	T_CHECK(gro_n == 4);
+	dv_gro_free(&g);
+}
+
+static void test_gro(void)
+{
+	test_gro_flow(0);
+	test_gro_flow(1);
+}
+
 int main(void)
 {
 	T_RUN(test_covers);
 	T_RUN(test_paths);
 	T_RUN(test_udp);
 	T_RUN(test_gso);
+	T_RUN(test_gro);
 	T_RUN(test_ctlsock);
 	return t_done();
 }
