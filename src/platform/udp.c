@@ -101,6 +101,7 @@ int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen)
 		return -1;
 	}
 	u->fd = fd;
+	u->gso_max_seg = DV_UDP_MAX;
 	/* Anonymous mappings: only the pages packets touch become resident. */
 	u->rx_arena = mmap(NULL, arena, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -321,7 +322,8 @@ static unsigned build_sends(struct dv_udp *u, unsigned first)
 		size_t seg = u->tx_iov[i].iov_len, total = seg;
 		struct msghdr *h = &u->tx_msgs[n++].msg_hdr;
 
-		for (j = i + 1; u->gso && j < u->n_tx && j - i < UDP_GSO_MAX_SEGS; j++) {
+		for (j = i + 1; u->gso && seg <= u->gso_max_seg && j < u->n_tx &&
+			    j - i < UDP_GSO_MAX_SEGS; j++) {
 			size_t len = u->tx_iov[j].iov_len;
 
 			if (len > seg || total + len > UDP_GSO_MAX_BYTES ||
@@ -389,12 +391,21 @@ void dv_udp_flush(struct dv_udp *u)
 				log_drop(u, e, lost);
 				break;
 			}
-			if (h->msg_iovlen > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT)) {
-				/* The route's device cannot segment (no checksum
-				 * offload): send one by one from here on. */
-				dv_log(LOG_INFO, "udp: GSO refused (%s); sending datagrams singly",
-				       strerror(e));
-				u->gso = 0;
+			if (h->msg_iovlen > 1 && (e == EIO || e == EINVAL || e == EMSGSIZE)) {
+				size_t seg = h->msg_iov[0].iov_len;
+
+				if (e == EIO) {
+					/* The route's device cannot checksum
+					 * for us: no GSO from here on. */
+					dv_log(LOG_INFO, "udp: GSO refused (%s); sending "
+					       "datagrams singly", strerror(e));
+					u->gso = 0;
+				} else {
+					/* Segments larger than the path MTU (pqonly
+					 * handshakes, which rely on IP fragmentation)
+					 * cannot be GSO'd: send those singly. */
+					u->gso_max_seg = seg - 1;
+				}
 				first = (unsigned)(h->msg_iov - u->tx_iov);
 				break;
 			}

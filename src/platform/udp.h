@@ -62,7 +62,8 @@ struct dv_udp {
 		char buf[CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} tx_cmsg[DV_UDP_BATCH];
-	int gso; /* UDP_SEGMENT usable: cleared after the kernel refuses it */
+	int gso; /* UDP_SEGMENT usable: cleared when the device cannot do it */
+	size_t gso_max_seg; /* runs of larger datagrams failed: sent singly */
 	const uint8_t *stable;
 	size_t stable_len;
 
