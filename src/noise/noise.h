@@ -193,9 +193,4 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
  * (T_send, T_recv) per WireGuard's KDF2(C, empty), the indices and the
  * role; then the handshake is wiped. NOISE_ERR_STATE in any other state. */
 int noise_derive_keys(struct noise_peer *p, struct noise_keypair *kp);
-
-/* One full handshake in memory between two fresh identities in mode m;
- * returns 0 when both sides derive matching keys. For `dybervpn benchmark`. */
-int noise_selftest_handshake(enum dv_mode m);
-
 #endif
