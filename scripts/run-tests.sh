@@ -55,6 +55,10 @@ for phase in $phases; do
 		echo "== official and handshake vectors"
 		run "test-vectors $VECTORS" build/test-vectors "$VECTORS"
 		run "test-vectors $PVECTORS" build/test-vectors "$PVECTORS"
+		# The portable C path too, where the CPU would pick AVX2.
+		run "portable: test-vectors $VECTORS" env DYBERVPN_NO_AVX2=1 build/test-vectors "$VECTORS"
+		run "portable: test_mlkem" env DYBERVPN_NO_AVX2=1 build/tests/test_mlkem
+		run "portable: test_mldsa" env DYBERVPN_NO_AVX2=1 build/tests/test_mldsa
 		;;
 	san)
 		echo "== ASan + UBSan build"
@@ -70,6 +74,7 @@ for phase in $phases; do
 		echo "== constant-time check (valgrind memcheck)"
 		if command -v valgrind >/dev/null; then
 			run "make ct" make -s ct
+			run "make ct (portable path)" env DYBERVPN_NO_AVX2=1 make -s ct
 		else
 			echo "  valgrind missing: run scripts/deps.sh"; total_fail=$((total_fail + 1))
 		fi

@@ -93,6 +93,7 @@ setup_pair() {
 # NAME_mldsa_priv, NAME_mldsa_pub (the latter two only in pqonly mode).
 genkeys() {
 	local n=$1 mode=$2 f="$TMP/$1.keys" k v
+	unset "${n}_mldsa_priv" "${n}_mldsa_pub"
 	"$DV" genkey -m "$mode" >"$f" || return 1
 	for k in private_key public_key mldsa_private_key mldsa_public_key; do
 		v=$(sed -n "s/^$k = \"\(.*\)\"$/\1/p" "$f")
@@ -167,7 +168,7 @@ write_iface() {
 		echo "listen_port = $port"
 		echo "address = [$list]"
 		echo "mode = \"$mode\""
-		[ -n "${MLDSA_PRIV:-}" ] && echo "mldsa_private_key = \"$MLDSA_PRIV\""
+		if [ -n "${MLDSA_PRIV:-}" ]; then echo "mldsa_private_key = \"$MLDSA_PRIV\""; fi
 	} >"$f"
 }
 
@@ -182,10 +183,10 @@ add_peer() {
 		echo "[[peer]]"
 		echo "public_key = \"$pub\""
 		echo "allowed_ips = [$list]"
-		[ "$ep" != "-" ] && echo "endpoint = \"$ep\""
-		[ -n "${PEER_MODE:-}" ] && echo "mode = \"$PEER_MODE\""
-		[ -n "${PEER_MLDSA_PUB:-}" ] && echo "mldsa_public_key = \"$PEER_MLDSA_PUB\""
-		[ -n "${PEER_KEEPALIVE:-}" ] && echo "persistent_keepalive = $PEER_KEEPALIVE"
+		if [ "$ep" != "-" ]; then echo "endpoint = \"$ep\""; fi
+		if [ -n "${PEER_MODE:-}" ]; then echo "mode = \"$PEER_MODE\""; fi
+		if [ -n "${PEER_MLDSA_PUB:-}" ]; then echo "mldsa_public_key = \"$PEER_MLDSA_PUB\""; fi
+		if [ -n "${PEER_KEEPALIVE:-}" ]; then echo "persistent_keepalive = $PEER_KEEPALIVE"; fi
 	} >>"$f"
 }
 

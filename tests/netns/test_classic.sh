@@ -34,6 +34,8 @@ bw=$(iperf_run "$NS_A" 10.99.0.1 "$NS_B" 3)
 check "iperf3 TCP B -> A: ${bw:-none} Gbit/s" test -n "$bw"
 
 # Roaming: B's outer address changes; A follows the last authenticated packet.
+# (promote_secondaries keeps .3 when the primary .2 is removed)
+in_ns "$NS_B" sysctl -qw net.ipv4.conf.dvb0.promote_secondaries=1
 in_ns "$NS_B" ip addr add 192.0.2.3/24 dev dvb0
 in_ns "$NS_B" ip addr del 192.0.2.2/24 dev dvb0
 check "roaming: B -> A still works from a new address" ping_ok "$NS_B" 10.99.0.1
