@@ -3,6 +3,7 @@
  * ~42 us per scalar multiplication against ~125 us for OpenSSL's EVP_PKEY
  * derive (the raw-key objects and context cost more than the ladder). */
 #include "crypto/classic.h"
+#include "crypto/backend.h"
 
 #include "crypto/ct.h"
 
@@ -184,5 +185,5 @@ void dv_tai64n(uint8_t out[12], uint64_t unix_sec, uint32_t nsec)
 void dv_random(uint8_t *out, size_t len)
 {
 	sodium_ready();
-	randombytes_buf(out, len);
+	dv_crypto()->random(out, len);
 }

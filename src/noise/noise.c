@@ -21,8 +21,7 @@
 #include "crypto/aead.h"
 #include "crypto/classic.h"
 #include "crypto/ct.h"
-#include "crypto/mldsa.h"
-#include "crypto/mlkem.h"
+#include "crypto/backend.h"
 
 #include <string.h>
 
@@ -217,7 +216,7 @@ int noise_local_init(struct noise_local *l, const uint8_t priv[DV_KEY_LEN])
 
 int noise_local_set_mldsa_seed(struct noise_local *l, const uint8_t xi[32])
 {
-	if (mldsa65_keypair_from_seed(l->mldsa_pk, l->mldsa_sk, xi)) {
+	if (dv_crypto()->sig_keypair(l->mldsa_pk, l->mldsa_sk, xi)) {
 		l->has_mldsa = l->has_mldsa_pk = false;
 		return NOISE_ERR_CONFIG;
 	}
@@ -230,7 +229,7 @@ int noise_local_set_mldsa_sk(struct noise_local *l,
 {
 	l->has_mldsa = l->has_mldsa_pk = false;
 	memset(l->mldsa_pk, 0, sizeof(l->mldsa_pk));
-	if (mldsa65_check_sk(sk))
+	if (dv_crypto()->sig_check_sk(sk))
 		return NOISE_ERR_CONFIG;
 	memcpy(l->mldsa_sk, sk, NOISE_MLDSA_SK_LEN);
 	l->has_mldsa = true;
@@ -290,7 +289,7 @@ static int noise_sign(uint8_t sig[DV_MLDSA_SIG_LEN], const uint8_t h[DV_HASH_LEN
 
 	/* Hedged signing (FIPS 204, 3.4): fresh rnd for every signature. */
 	noise_rng_fill(rng, rnd, sizeof(rnd));
-	ret = mldsa65_sign(sig, h, DV_HASH_LEN, (const uint8_t *)ctx, strlen(ctx),
+	ret = dv_crypto()->sign(sig, h, DV_HASH_LEN, (const uint8_t *)ctx, strlen(ctx),
 			   l->mldsa_sk, rnd);
 	ct_wipe(rnd, sizeof(rnd));
 	return ret;
@@ -332,7 +331,7 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	/* [ekem]: KeyGen draws d then z (FIPS 203, Algorithm 19). */
 	if (mi->kem) {
 		noise_rng_fill(rng, coins, sizeof(coins));
-		if (mlkem768_keypair_derand(out + DV_INIT_OFF_PQ_EK, hs.mlkem_dk, coins))
+		if (dv_crypto()->kem_keypair(out + DV_INIT_OFF_PQ_EK, hs.mlkem_dk, coins))
 			goto out;
 		noise_mix_hash(hs.h, out + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
 	}
@@ -468,7 +467,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 
 	/* 6. FIPS 203, 7.2: every coefficient of ek below q */
 	ret = NOISE_ERR_MLKEM_KEY;
-	if (mi->kem && mlkem768_check_pk(hs.mlkem_ek))
+	if (mi->kem && dv_crypto()->kem_check_pk(hs.mlkem_ek))
 		goto out;
 
 	/* 7. the expensive check; Encaps follows in noise_create_response */
@@ -477,7 +476,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 		if (!p->has_mldsa_pk)
 			goto out;
 		ret = NOISE_ERR_SIGNATURE;
-		if (mldsa65_verify(sig, h_signed, DV_HASH_LEN,
+		if (dv_crypto()->verify(sig, h_signed, DV_HASH_LEN,
 				   (const uint8_t *)noise_ctx_initiation,
 				   strlen(noise_ctx_initiation), p->mldsa_pk))
 			goto out;
@@ -547,7 +546,7 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 	if (mi->kem) {
 		noise_rng_fill(rng, m, sizeof(m));
 		ret = NOISE_ERR_MLKEM_KEY;
-		if (mlkem768_enc_derand(out + DV_RESP_OFF_PQ_CT, ss, hs.mlkem_ek, m))
+		if (dv_crypto()->kem_encaps(out + DV_RESP_OFF_PQ_CT, ss, hs.mlkem_ek, m))
 			goto out;
 		noise_mix_hash(hs.h, out + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
 		noise_mix_key(hs.ck, ss, sizeof(ss));
@@ -632,7 +631,7 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 	 * then the AEAD of `empty` below fails */
 	if (mi->kem) {
 		ret = NOISE_ERR_INTERNAL;
-		if (mlkem768_dec(ss, msg + DV_RESP_OFF_PQ_CT, hs.mlkem_dk))
+		if (dv_crypto()->kem_decaps(ss, msg + DV_RESP_OFF_PQ_CT, hs.mlkem_dk))
 			goto out;
 		noise_mix_hash(hs.h, msg + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
 		noise_mix_key(hs.ck, ss, sizeof(ss));
@@ -660,7 +659,7 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 		if (!p->has_mldsa_pk)
 			goto out;
 		ret = NOISE_ERR_SIGNATURE;
-		if (mldsa65_verify(sig, h_signed, DV_HASH_LEN,
+		if (dv_crypto()->verify(sig, h_signed, DV_HASH_LEN,
 				   (const uint8_t *)noise_ctx_response,
 				   strlen(noise_ctx_response), p->mldsa_pk))
 			goto out;
