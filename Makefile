@@ -6,6 +6,9 @@ BUILD   ?= build
 CC      ?= cc
 V       ?= 0
 Q        = $(if $(filter 1,$(V)),,@)
+# Progress lines ("  CC  file") unless V=1 or make -s.
+SILENT   = $(findstring s,$(firstword -$(MAKEFLAGS)))
+SAY      = $(if $(Q),$(if $(SILENT),true,echo),true)
 SAN     ?= 0
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -50,31 +53,31 @@ all: $(LIB) $(CLI) $(UNIT_BINS) $(TV_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $<")
+	@$(SAY) "  CC      $<")
 	$(Q)$(CC) $(DV_CFLAGS) $(if $(findstring _avx2,$<),-mavx2 -mbmi2 -mpopcnt) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
-	@$(if $(Q),echo "  AR      $@")
+	@$(SAY) "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(CLI): $(CLI_OBJS) $(LIB)
-	@$(if $(Q),echo "  LD      $@")
+	@$(SAY) "  LD      $@")
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
+	@$(SAY) "  LD      $@")
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(TV_BIN): $(TV_OBJS) $(LIB)
-	@$(if $(Q),echo "  LD      $@")
+	@$(SAY) "  LD      $@")
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(TV_OBJS) $(LIB) $(LDLIBS)
 
 # Constant-time checks: secrets are marked undefined for valgrind memcheck,
 # which then reports every branch or table index that depends on them.
 $(BUILD)/ct/%: tests/ct/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
+	@$(SAY) "  LD      $@")
 	$(Q)$(CC) $(DV_CFLAGS) -DDV_CT_CHECK=1 $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 deps:
@@ -111,8 +114,9 @@ fuzz:
 			$(LDLIBS) -o build-fuzz/fuzz/$$n || exit 1; \
 		mkdir -p build-fuzz/corpus/$$n; \
 		echo "  FUZZ    $$n ($(FUZZ_TIME) s)"; \
+		seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
 		build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_TIME) \
-			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>build-fuzz/$$n.log \
+			build-fuzz/corpus/$$n $$seeds 2>build-fuzz/$$n.log \
 			|| { tail -30 build-fuzz/$$n.log; exit 1; }; \
 	done
 
