@@ -53,31 +53,31 @@ all: $(LIB) $(CLI) $(UNIT_BINS) $(TV_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	@$(SAY) "  CC      $<")
+	@$(SAY) "  CC      $<"
 	$(Q)$(CC) $(DV_CFLAGS) $(if $(findstring _avx2,$<),-mavx2 -mbmi2 -mpopcnt) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
-	@$(SAY) "  AR      $@")
+	@$(SAY) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(CLI): $(CLI_OBJS) $(LIB)
-	@$(SAY) "  LD      $@")
+	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	@$(SAY) "  LD      $@")
+	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(TV_BIN): $(TV_OBJS) $(LIB)
-	@$(SAY) "  LD      $@")
+	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(TV_OBJS) $(LIB) $(LDLIBS)
 
 # Constant-time checks: secrets are marked undefined for valgrind memcheck,
 # which then reports every branch or table index that depends on them.
 $(BUILD)/ct/%: tests/ct/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	@$(SAY) "  LD      $@")
+	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(DV_CFLAGS) -DDV_CT_CHECK=1 $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 deps:
