@@ -105,6 +105,7 @@ static int add_config_peer(struct dv_device *d, const struct dv_peer_config *pc,
 	}
 	if (pc->has_mldsa_public_key)
 		noise_peer_set_mldsa_pk(&p->np, pc->mldsa_public_key);
+	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	if (pc->mode == DV_MODE_PQONLY &&
 	    (!pc->has_mldsa_public_key || !d->local.has_mldsa)) {
 		snprintf(err, errlen,

@@ -79,6 +79,7 @@ struct dv_peer {
 	struct dv_staged staged[DV_STAGED_MAX]; /* ring */
 	unsigned staged_head, staged_count;
 
+	char name[64];                /* the config's optional peer name */
 	uint64_t last_handshake_wall_ns; /* UAPI last_handshake_time */
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t refused_handshakes; /* every refusal below, summed */

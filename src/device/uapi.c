@@ -6,7 +6,7 @@
  * per peer public_key, preshared_key, protocol_version, endpoint,
  * last_handshake_time_sec/nsec, tx_bytes, rx_bytes,
  * persistent_keepalive_interval and allowed_ip lines, followed by the
- * DyberVPN extension keys mode= and refused_handshakes=. The stock `wg`
+ * DyberVPN extension keys mode=, refused_handshakes= and name=. The stock `wg`
  * (wireguard-tools ipc-uapi.h, userspace_get_device) skips keys it does
  * not know, so the extensions are invisible to it. Keys are lowercase hex.
  *
@@ -156,6 +156,8 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 		sb_printf(b, "mode=%s\n", dv_mode_name(p->np.mode));
 		sb_printf(b, "refused_handshakes=%" PRIu64 "\n",
 			  p->refused_handshakes);
+		if (p->name[0])
+			sb_printf(b, "name=%s\n", p->name);
 	}
 }
 
