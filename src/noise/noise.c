@@ -295,6 +295,19 @@ static int noise_sign(uint8_t sig[DV_MLDSA_SIG_LEN], const uint8_t h[DV_HASH_LEN
 	return ret;
 }
 
+/* The peer's ML-DSA-65 signature over H: NOISE_OK, NOISE_ERR_CONFIG when
+ * no public key is configured, NOISE_ERR_SIGNATURE when it does not verify. */
+static int noise_verify(const struct noise_peer *p, const uint8_t sig[DV_MLDSA_SIG_LEN],
+			const uint8_t h[DV_HASH_LEN], const char *ctx)
+{
+	if (!p->has_mldsa_pk)
+		return NOISE_ERR_CONFIG;
+	if (dv_crypto()->verify(sig, h, DV_HASH_LEN, (const uint8_t *)ctx,
+				strlen(ctx), p->mldsa_pk))
+		return NOISE_ERR_SIGNATURE;
+	return NOISE_OK;
+}
+
 int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 			    uint32_t local_index,
 			    const uint8_t tai64n[DV_TAI64N_LEN],
@@ -471,16 +484,9 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 		goto out;
 
 	/* 7. the expensive check; Encaps follows in noise_create_response */
-	if (mi->sig) {
-		ret = NOISE_ERR_CONFIG;
-		if (!p->has_mldsa_pk)
-			goto out;
-		ret = NOISE_ERR_SIGNATURE;
-		if (dv_crypto()->verify(sig, h_signed, DV_HASH_LEN,
-				   (const uint8_t *)noise_ctx_initiation,
-				   strlen(noise_ctx_initiation), p->mldsa_pk))
-			goto out;
-	}
+	if (mi->sig &&
+	    (ret = noise_verify(p, sig, h_signed, noise_ctx_initiation)))
+		goto out;
 
 	hs.state = NOISE_HS_CONSUMED_INITIATION;
 	hs.mode = m;
@@ -654,16 +660,9 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 		goto out;
 
 	/* 4. only now the signature */
-	if (mi->sig) {
-		ret = NOISE_ERR_CONFIG;
-		if (!p->has_mldsa_pk)
-			goto out;
-		ret = NOISE_ERR_SIGNATURE;
-		if (dv_crypto()->verify(sig, h_signed, DV_HASH_LEN,
-				   (const uint8_t *)noise_ctx_response,
-				   strlen(noise_ctx_response), p->mldsa_pk))
-			goto out;
-	}
+	if (mi->sig &&
+	    (ret = noise_verify(p, sig, h_signed, noise_ctx_response)))
+		goto out;
 
 	/* The ML-KEM dk has done its work: PROTOCOL.md erases it now. */
 	ct_wipe(hs.mlkem_dk, sizeof(hs.mlkem_dk));
