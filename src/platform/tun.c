@@ -26,8 +26,10 @@ int dv_tun_open(const char *name, int *offload, char *err, size_t errlen)
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	/* IFF_TUN_EXCL: fail with EBUSY rather than attach to an existing
-	 * (persistent) TUN device of that name. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL | IFF_VNET_HDR;
+	 * (persistent) TUN device of that name. ifr_flags is a short that
+	 * the kernel reads as 16 flag bits; IFF_TUN_EXCL (0x8000) is the sign
+	 * bit, so the cast keeps the bit pattern (two's complement). */
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL | IFF_VNET_HDR);
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
