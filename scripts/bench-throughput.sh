@@ -68,6 +68,6 @@ for i in $(seq "$RUNS"); do
 done
 m_dv=$(median <"$TMP/dv")
 m_wg=$(median <"$TMP/wg")
-echo "median: dybervpn $m_dv Gbit/s, wireguard-go $m_wg Gbit/s, ratio $(awk -v a="$m_dv" -v b="$m_wg" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}')x"
-echo "CPU per GB (both daemons, user+sys): dybervpn $(awk -v t="$dv_ticks" -v h="$hz" -v g="$dv_gb" 'BEGIN{printf "%.2f", g > 0 ? t / h / g : 0}') s, wireguard-go $(awk -v t="$wg_ticks" -v h="$hz" -v g="$wg_gb" 'BEGIN{printf "%.2f", g > 0 ? t / h / g : 0}') s"
+echo "median: dybervpn $m_dv Gbit/s, wireguard-go $m_wg Gbit/s, ratio $(awk -v a="$m_dv" -v b="$m_wg" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x"
+echo "CPU per GB (both daemons, user+sys): dybervpn $(awk -v t="$dv_ticks" -v h="$hz" -v g="$dv_gb" 'BEGIN{printf "%.2f", (g > 0 ? t / h / g : 0)}') s, wireguard-go $(awk -v t="$wg_ticks" -v h="$hz" -v g="$wg_gb" 'BEGIN{printf "%.2f", (g > 0 ? t / h / g : 0)}') s"
 echo "ping RTT (avg of 20): dybervpn $(rtt "$NS_A" 10.99.0.2) ms, wireguard-go $(rtt "$NS_C" 10.99.0.2) ms"

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests and official vectors, plain and under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the constant-time check,
-# then the end-to-end tests in network namespaces (root only).
-# Usage: scripts/run-tests.sh [unit|vectors|san|ct|netns]...   (default: all)
+# a short run of every libFuzzer harness (so none rots), then the
+# end-to-end tests in network namespaces (root only).
+# Usage: scripts/run-tests.sh [unit|vectors|san|ct|fuzz|netns]...   (default: all)
 # Environment: DYBERVPN_VECTORS, DYBERVPN_PROTOCOL_VECTORS override the
-# vector directories (default ../shared/vectors, ../shared/protocol-vectors).
+# vector directories (default ../shared/vectors, ../shared/protocol-vectors);
+# FUZZ_TIME sets the seconds each fuzz harness runs (default 5).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 VECTORS=${DYBERVPN_VECTORS:-../shared/vectors}
 PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-../shared/protocol-vectors}
 JOBS=$(nproc 2>/dev/null || echo 2)
-phases=${*:-unit vectors san ct netns}
+FUZZ_TIME=${FUZZ_TIME:-5}
+phases=${*:-unit vectors san ct fuzz netns}
 total_pass=0
 total_fail=0
 log=$(mktemp -d)
@@ -77,6 +80,24 @@ for phase in $phases; do
 			run "make ct (portable path)" env DYBERVPN_NO_AVX2=1 make -s ct
 		else
 			echo "  valgrind missing: run scripts/deps.sh"; total_fail=$((total_fail + 1))
+		fi
+		;;
+	fuzz)
+		echo "== fuzz harnesses (libFuzzer + ASan + UBSan, $FUZZ_TIME s each)"
+		if ! command -v clang >/dev/null; then
+			echo "  clang missing: run scripts/deps.sh"; total_fail=$((total_fail + 1))
+		elif make -s -j"$JOBS" fuzz-build; then
+			for f in tests/fuzz/fuzz_*.c; do
+				n=$(basename "$f" .c)
+				seeds=()
+				[ -d "tests/fuzz/corpus/$n" ] && seeds=("tests/fuzz/corpus/$n")
+				mkdir -p "build-fuzz/corpus/$n"
+				# New inputs go to the first directory, never the seeds.
+				run "fuzz $n" "build-fuzz/fuzz/$n" -max_total_time="$FUZZ_TIME" \
+					-artifact_prefix="build-fuzz/$n-" "build-fuzz/corpus/$n" ${seeds[@]+"${seeds[@]}"}
+			done
+		else
+			total_fail=$((total_fail + 1))
 		fi
 		;;
 	netns)

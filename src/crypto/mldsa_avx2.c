@@ -4,7 +4,7 @@
  * mldsa_poly.c computes (the same butterflies and the same Montgomery
  * reduction, eight lanes at a time), so the two are interchangeable bit for
  * bit; test_mldsa checks it. The portable files pick this path at run time
- * (mldsa_have_avx2).
+ * (dv_cpu_avx2, crypto/cpu.h).
  *
  * Layers with a butterfly distance of 8 or more pair whole vectors. For the
  * last three (distances 4, 2, 1) each block of 64 coefficients is

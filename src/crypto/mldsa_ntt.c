@@ -3,9 +3,7 @@
  * (factor 2^32) in place of the plain modular products of the spec. */
 #include "crypto/mldsa_poly.h"
 
-#include <stdlib.h>
-#include <string.h>
-
+#include "crypto/cpu.h"
 
 /* zetas[i] = 2^32 * zeta^BitRev8(i) mod q, centered, for zeta = 1753, the
  * 512th root of unity of FIPS 204, Section 7.5 (table of Appendix B, in
@@ -132,25 +130,9 @@ void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 }
 
 #if defined(__x86_64__)
-/* Decided once; a race between first callers is harmless, all store the
- * same value. */
-int mldsa_have_avx2(void)
-{
-	static int state = -1;
-	int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
-
-	if (s < 0) {
-		const char *off = getenv("DYBERVPN_NO_AVX2");
-
-		s = __builtin_cpu_supports("avx2") && !(off && *off && strcmp(off, "0"));
-		__atomic_store_n(&state, s, __ATOMIC_RELAXED);
-	}
-	return s;
-}
-
 void mldsa_ntt(struct mldsa_poly *p)
 {
-	if (mldsa_have_avx2())
+	if (dv_cpu_avx2())
 		mldsa_ntt_avx2(p);
 	else
 		mldsa_ntt_c(p);
@@ -158,17 +140,12 @@ void mldsa_ntt(struct mldsa_poly *p)
 
 void mldsa_invntt_tomont(struct mldsa_poly *p)
 {
-	if (mldsa_have_avx2())
+	if (dv_cpu_avx2())
 		mldsa_invntt_tomont_avx2(p);
 	else
 		mldsa_invntt_tomont_c(p);
 }
 #else
-int mldsa_have_avx2(void)
-{
-	return 0;
-}
-
 void mldsa_ntt(struct mldsa_poly *p)
 {
 	mldsa_ntt_c(p);

@@ -4,6 +4,8 @@
  * data is branch-free and index-free; use_hint only sees public data. */
 #include "crypto/mldsa_poly.h"
 
+#include "crypto/cpu.h"
+
 void mldsa_poly_add(struct mldsa_poly *r, const struct mldsa_poly *a,
 		    const struct mldsa_poly *b)
 {
@@ -49,7 +51,7 @@ void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 			const struct mldsa_polyvecl *b)
 {
 #if defined(__x86_64__)
-	if (mldsa_have_avx2()) {
+	if (dv_cpu_avx2()) {
 		mldsa_polyvecl_dot_avx2(r, a, b);
 		return;
 	}
@@ -108,7 +110,7 @@ void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_
 	unsigned t;
 
 #if defined(__x86_64__)
-	if (mldsa_have_avx2()) {
+	if (dv_cpu_avx2()) {
 		mldsa_poly_mul_challenge_avx2(r, c, s, ext);
 		return;
 	}

@@ -68,9 +68,7 @@ static inline int32_t mldsa_reduce32(int32_t a)
 
 /* mldsa_ntt.c: the transforms, with Montgomery factor 2^32. mldsa_ntt and
  * mldsa_invntt_tomont use the AVX2 versions (mldsa_avx2.c) when
- * mldsa_have_avx2(): the CPU has AVX2 and DYBERVPN_NO_AVX2 is not set (to
- * anything but "0"). Both paths give identical results. */
-int mldsa_have_avx2(void);
+ * dv_cpu_avx2() (crypto/cpu.h). Both paths give identical results. */
 extern const int32_t mldsa_zetas[MLDSA_N];
 void mldsa_ntt(struct mldsa_poly *p);
 void mldsa_invntt_tomont(struct mldsa_poly *p);
@@ -138,7 +136,7 @@ void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32]);
 void mldsa_expand_s(struct mldsa_polyvecl *s1, struct mldsa_polyveck *s2,
 		    const uint8_t rhoprime[64]);
 void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa);
-/* Pieces shared with the four-way AVX2 sampler (mldsa_x4_avx2.c). */
+/* Pieces shared with the four-way AVX2 sampler (mldsa_sample_avx2.c). */
 unsigned mldsa_rej_uniform(struct mldsa_poly *a, unsigned ctr, const uint8_t *buf, size_t len);
 void mldsa_mask_unpack(struct mldsa_poly *p, const uint8_t *buf);
 void mldsa_expand_mask_poly(struct mldsa_poly *p, const uint8_t rhopp[64], uint16_t nonce);

@@ -3,6 +3,7 @@
  * masking vector y (ExpandMask) and the challenge c (SampleInBall). */
 #include "crypto/mldsa_poly.h"
 
+#include "crypto/cpu.h"
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 
@@ -45,7 +46,7 @@ static void mldsa_rej_ntt_poly(struct mldsa_poly *a, const uint8_t rho[32], unsi
 void mldsa_expand_a(struct mldsa_matrix *a, const uint8_t rho[32])
 {
 #if defined(__x86_64__)
-	if (mldsa_have_avx2()) {
+	if (dv_cpu_avx2()) {
 		mldsa_expand_a_avx2(a, rho);
 		return;
 	}
@@ -137,7 +138,7 @@ void mldsa_expand_mask_poly(struct mldsa_poly *p, const uint8_t rhopp[64], uint1
 void mldsa_expand_mask(struct mldsa_polyvecl *y, const uint8_t rhopp[64], uint16_t kappa)
 {
 #if defined(__x86_64__)
-	if (mldsa_have_avx2()) {
+	if (dv_cpu_avx2()) {
 		mldsa_expand_mask_avx2(y, rhopp, kappa);
 		return;
 	}

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "crypto/cpu.h"
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 #include "crypto/mlkem_internal.h"
@@ -105,7 +106,7 @@ static void mlkem_dec_hashes(uint8_t h[MLKEM_SYMBYTES], uint8_t kbar[MLKEM768_SS
 	const uint8_t *ek = sk + MLKEM_SK_EK_OFF, *z = sk + MLKEM_SK_Z_OFF;
 	struct keccak_state st;
 
-	if (mlkem_use_avx2()) {
+	if (dv_cpu_avx2()) {
 		mlkem_hash_h_j_avx2(h, kbar, ek, z, ct);
 		return;
 	}

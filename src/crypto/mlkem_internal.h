@@ -131,8 +131,9 @@ void mlkem_cbd2(struct mlkem_poly *restrict p, const uint8_t buf[restrict MLKEM_
 void mlkem_getnoise(struct mlkem_poly *const *p, unsigned count,
 		    const uint8_t sigma[MLKEM_SYMBYTES], uint8_t n0);
 
-/* mlkem_keccakx4_avx2.c: the same with four Keccak instances per AVX2 op,
- * and Decaps' H(ek) and J(z || c) computed together. */
+/* mlkem_sample_avx2.c: the same on the four-way Keccak (keccak_x4.h),
+ * and Decaps' H(ek) and J(z || c) computed together. Only when
+ * dv_cpu_avx2() (crypto/cpu.h). */
 void mlkem_gen_matrix_avx2(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
 			   int transposed);
 void mlkem_getnoise_x4_avx2(struct mlkem_poly *const p[4], const uint8_t sigma[MLKEM_SYMBYTES],
@@ -140,10 +141,6 @@ void mlkem_getnoise_x4_avx2(struct mlkem_poly *const p[4], const uint8_t sigma[M
 void mlkem_hash_h_j_avx2(uint8_t h[MLKEM_SYMBYTES], uint8_t kbar[MLKEM768_SS_LEN],
 			 const uint8_t ek[MLKEM768_PK_LEN], const uint8_t z[MLKEM_SYMBYTES],
 			 const uint8_t c[MLKEM768_CT_LEN]);
-
-/* mlkem_cpu.c: 1 when the AVX2 code may run: the CPU has AVX2 (with BMI2
- * and POPCNT) and DYBERVPN_NO_AVX2 is unset (or "0") in the environment. */
-int mlkem_use_avx2(void);
 
 /* mlkem_indcpa.c: K-PKE (Algorithms 13-15). */
 void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECBYTES],

@@ -3,6 +3,8 @@
  * (R = 2^16) on signed 16-bit coefficients. */
 #include "crypto/mlkem_internal.h"
 
+#include "crypto/cpu.h"
+
 /* mlkem_zetas[i] = 17^BitRev7(i) * R mod q, centred (FIPS 203, Appendix A,
  * times R so that mlkem_fqmul by it is a plain product by 17^BitRev7(i)). */
 static const int16_t mlkem_zetas[128] = {
@@ -154,7 +156,7 @@ mlkem_basemul_acc_body(int16_t *restrict r, const struct mlkem_polyvec *restrict
 
 /* Each body is compiled twice: for the baseline ISA (SSE2 on x86-64) and
  * with AVX2 enabled, where the same loops vectorize 16 coefficients wide.
- * The AVX2 copies run only when mlkem_use_avx2() says so. */
+ * The AVX2 copies run only when dv_cpu_avx2() says so. */
 static void mlkem_ntt_portable(int16_t r[MLKEM_N])
 {
 	mlkem_ntt_body(r);
@@ -191,7 +193,7 @@ mlkem_basemul_acc_avx2(int16_t *restrict r, const struct mlkem_polyvec *restrict
 
 void mlkem_ntt(struct mlkem_poly *p)
 {
-	if (mlkem_use_avx2())
+	if (dv_cpu_avx2())
 		mlkem_ntt_avx2(p->c);
 	else
 		mlkem_ntt_portable(p->c);
@@ -199,7 +201,7 @@ void mlkem_ntt(struct mlkem_poly *p)
 
 void mlkem_invntt_tomont(struct mlkem_poly *p)
 {
-	if (mlkem_use_avx2())
+	if (dv_cpu_avx2())
 		mlkem_invntt_avx2(p->c);
 	else
 		mlkem_invntt_portable(p->c);
@@ -209,7 +211,7 @@ void mlkem_polyvec_basemul_acc(struct mlkem_poly *restrict r,
 			       const struct mlkem_polyvec *restrict a,
 			       const struct mlkem_polyvec *restrict b)
 {
-	if (mlkem_use_avx2())
+	if (dv_cpu_avx2())
 		mlkem_basemul_acc_avx2(r->c, a, b);
 	else
 		mlkem_basemul_acc_portable(r->c, a, b);

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "crypto/cpu.h"
 #include "crypto/ct.h"
 #include "crypto/keccak.h"
 
@@ -58,7 +59,7 @@ void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], u
 void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
 		      int transposed)
 {
-	if (mlkem_use_avx2()) {
+	if (dv_cpu_avx2()) {
 		mlkem_gen_matrix_avx2(a, rho, transposed);
 		return;
 	}
@@ -108,7 +109,7 @@ void mlkem_getnoise(struct mlkem_poly *const *p, unsigned count,
 {
 	unsigned i = 0;
 
-	if (mlkem_use_avx2()) {
+	if (dv_cpu_avx2()) {
 		for (; i + 4 <= count; i += 4) {
 			uint8_t n[4] = { (uint8_t)(n0 + i), (uint8_t)(n0 + i + 1),
 					 (uint8_t)(n0 + i + 2), (uint8_t)(n0 + i + 3) };

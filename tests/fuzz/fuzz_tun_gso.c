@@ -83,7 +83,8 @@ static void no_gso(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t le
 
 static void gso(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len, size_t cap)
 {
-	size_t iphl = pkt[0] >> 4 == 4 ? (size_t)(pkt[0] & 0xf) * 4 : 40;
+	int v4 = pkt[0] >> 4 == 4; /* IPv4 options may make iphl 40 too */
+	size_t iphl = v4 ? (size_t)(pkt[0] & 0xf) * 4 : 40;
 	size_t hdrs = iphl + (size_t)(pkt[iphl + 12] >> 4) * 4, mss = h->gso_size;
 	size_t n = dv_tun_gso_count(h, pkt, len), first_seg;
 	uint8_t *out[BATCH];
@@ -112,10 +113,10 @@ static void gso(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len, 
 			    get32(o + iphl + 4) != (uint32_t)(get32(pkt + iphl + 4) + k * mss) ||
 			    !tcp_valid(o, iphl, lens[j] - iphl))
 				abort();
-			if (iphl != 40 && (get16(o + 2) != lens[j] || dv_inet_csum(o, iphl) ||
+			if (v4 && (get16(o + 2) != lens[j] || dv_inet_csum(o, iphl) ||
 					   get16(o + 4) != ((get16(pkt + 4) + k) & 0xffff)))
 				abort();
-			if (iphl == 40 && get16(o + 4) != lens[j] - 40)
+			if (!v4 && get16(o + 4) != lens[j] - 40)
 				abort();
 		}
 		done += m;

@@ -13,6 +13,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DV=${DYBERVPN_BIN:-$ROOT/build/dybervpn}
+umask 077 # keys and configs in $TMP are private
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dybervpn-test.XXXXXX")
 SUFFIX=$$
 NS_A=dvt-a-$SUFFIX
