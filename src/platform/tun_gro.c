@@ -18,6 +18,10 @@ static const uint8_t *gro_tcp(const uint8_t *p, size_t len, size_t *iphl, size_t
 	const uint8_t *t;
 	size_t doff;
 
+	/* A run starts as a copy of its first packet, and IPv6's payload
+	 * length admits 40 bytes more than the buffer holds. */
+	if (len > GRO_BUF - 1)
+		return NULL;
 	if (len >= 20 && p[0] == 0x45) {
 		if ((size_t)(p[2] << 8 | p[3]) != len || (p[6] & 0x3f) || p[7] || p[9] != 6)
 			return NULL;

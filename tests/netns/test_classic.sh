@@ -28,6 +28,11 @@ ping_ok "$NS_A" 10.99.0.2 >/dev/null
 rx2=$(wg_field "$NS_A" dvta transfer)
 check "wg show: byte counters grow ($rx1 -> $rx2)" test "${rx2:-0}" -gt "${rx1:-0}"
 
+check "wg set: change the peer's keepalive on our daemon" \
+	sh -c "wg set dvta peer '$b_pub' persistent-keepalive 25 && wg show dvta persistent-keepalive | grep -q '25'"
+check "wg showconf: our daemon's config, with the change" \
+	sh -c "wg showconf dvta | grep -q 'PersistentKeepalive = 25'"
+
 bw=$(iperf_run "$NS_B" 10.99.0.2 "$NS_A" 3)
 check "iperf3 TCP A -> B: ${bw:-none} Gbit/s" test -n "$bw"
 bw=$(iperf_run "$NS_A" 10.99.0.1 "$NS_B" 3)
