@@ -45,7 +45,8 @@ static void status_usage(FILE *f)
 		"Show a running interface (default: every interface dybervpn runs):\n"
 		"its public key and listening port, and for each peer its name, mode,\n"
 		"endpoint, allowed IPs, latest handshake, transfer and refused\n"
-		"handshakes (initiations of another mode than the peer's).\n\n"
+		"handshakes (of another mode than the peer's, with a bad ML-DSA\n"
+		"signature, or with an ML-KEM key failing the FIPS 203 check).\n\n"
 		"  --json      one JSON object: {\"interfaces\": [...]}\n"
 		"  -h, --help  this help\n");
 }

@@ -28,7 +28,7 @@ static void make_nonce(uint8_t nonce[12], uint64_t counter)
 		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
 }
 
-static int crypt(int enc, uint8_t *dst, const uint8_t *src, size_t len,
+static int aead_crypt(int enc, uint8_t *dst, const uint8_t *src, size_t len,
 		 const uint8_t *ad, size_t adlen, uint64_t counter,
 		 const uint8_t key[32], uint8_t tag[16])
 {
@@ -57,7 +57,7 @@ int dv_aead_seal(uint8_t *dst, const uint8_t *src, size_t len,
 		 const uint8_t *ad, size_t adlen, uint64_t counter,
 		 const uint8_t key[DV_AEAD_KEY_LEN])
 {
-	if (crypt(1, dst, src, len, ad, adlen, counter, key, dst + len)) {
+	if (aead_crypt(1, dst, src, len, ad, adlen, counter, key, dst + len)) {
 		memset(dst, 0, len + DV_AEAD_TAG_LEN);
 		return -1;
 	}
@@ -74,7 +74,7 @@ int dv_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
 		return -1;
 	len -= DV_AEAD_TAG_LEN;
 	memcpy(tag, src + len, sizeof(tag));
-	if (crypt(0, dst, src, len, ad, adlen, counter, key, tag)) {
+	if (aead_crypt(0, dst, src, len, ad, adlen, counter, key, tag)) {
 		memset(dst, 0, len);
 		return -1;
 	}
