@@ -524,7 +524,8 @@ static void test_gro_flow(int v6)
 
 /* An IPv6 TCP packet longer than a run's buffer (payload length up to
  * 65535 plus the 40-byte header) passes through whole instead of being
- * copied into a run (found by tests/fuzz/fuzz_tun_gro.c: heap overflow). */
+ * copied into a run: it overflowed the run buffer (seen under ASan
+ * through tests/fuzz/fuzz_tun_gro.c, seed v6-oversize). */
 static void test_gro_oversize(void)
 {
 	static uint8_t big[65536 + 40];
