@@ -31,13 +31,13 @@ const uint64_t keccak_round_constants[KECCAK_ROUNDS] = {
  * in b0..b4 (pi: lane (x, y) moves to (y, 2x + 3y)) with its rho offset;
  * chi then works on one output row b0..b4 at a time.
  *
- * The lanes are held "complemented" (the Keccak team's implementation
- * overview, section 2.2): lanes 1, 2, 8, 12, 17 and 20 are stored as their
- * bitwise NOT. theta, rho and pi are linear, so they carry the complements
- * through as known constants (each of c0..c3 is then complemented, hence
- * d0, d3 and the b lanes fed by them), and each chi output
- * b ^ (~b' & b'') can be written with AND or OR of the stored lanes so that
- * it lands in the same complemented layout: by De Morgan,
+ * The lanes are held "complemented" (the lane complementing transform of
+ * the Keccak team's implementation overview): lanes 1, 2, 8, 12, 17 and 20
+ * are stored as their bitwise NOT. theta, rho and pi are linear, so they
+ * carry the complements through as known constants (c0..c3 come out
+ * complemented, hence d0, d3 and the b lanes they feed), and each chi
+ * output b ^ (~b' & b'') can be written with AND or OR of the stored
+ * lanes so that it lands in the same complemented layout: by De Morgan,
  * ~x & y = ~(x | ~y), and a complement on the result moves into the
  * complement status of the lane. That leaves one NOT per row instead of
  * five (x86-64 without BMI1 has no and-not). The formulas below were
