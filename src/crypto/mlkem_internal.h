@@ -117,12 +117,14 @@ void mlkem_poly_tomsg(uint8_t m[MLKEM_SYMBYTES], const struct mlkem_poly *p);
  * at a time. */
 #define MLKEM_GEN_BLOCKS 3
 /* Append the 12-bit candidates of buf that are below q to r[ctr..]; r has
- * one slot of slack. Returns the new count, at most MLKEM_N. */
-unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr, const uint8_t *buf,
-			   unsigned buflen);
-/* p = SampleNTT(rho || x || y). */
+ * one slot of slack. Returns the new count, at most MLKEM_N. The AVX2
+ * sampler has a vector twin with the same results. */
+typedef unsigned mlkem_rej_fn(int16_t r[MLKEM_N + 1], unsigned ctr, const uint8_t *buf,
+			      unsigned buflen);
+mlkem_rej_fn mlkem_rej_uniform;
+/* p = SampleNTT(rho || x || y), the candidates parsed by rej. */
 void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], uint8_t x,
-		      uint8_t y);
+		      uint8_t y, mlkem_rej_fn *rej);
 /* a[i].p[j] = SampleNTT(rho || j || i), or rho || i || j when transposed. */
 void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_SYMBYTES],
 		      int transposed);

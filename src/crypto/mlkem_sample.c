@@ -31,7 +31,7 @@ unsigned mlkem_rej_uniform(int16_t r[MLKEM_N + 1], unsigned ctr, const uint8_t *
 
 /* SampleNTT(rho || x || y) (Algorithm 7); coefficients in [0, q). */
 void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], uint8_t x,
-		      uint8_t y)
+		      uint8_t y, mlkem_rej_fn *rej)
 {
 	uint8_t buf[MLKEM_GEN_BLOCKS * SHAKE128_RATE];
 	uint8_t seed[MLKEM_SYMBYTES + 2];
@@ -46,10 +46,10 @@ void mlkem_sample_ntt(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES], u
 	keccak_absorb(&st, seed, sizeof(seed));
 	keccak_finalize(&st);
 	keccak_squeezeblocks(&st, buf, MLKEM_GEN_BLOCKS);
-	ctr = mlkem_rej_uniform(coeffs, 0, buf, sizeof(buf));
+	ctr = rej(coeffs, 0, buf, sizeof(buf));
 	while (ctr < MLKEM_N) {
 		keccak_squeezeblocks(&st, buf, 1);
-		ctr = mlkem_rej_uniform(coeffs, ctr, buf, SHAKE128_RATE);
+		ctr = rej(coeffs, ctr, buf, SHAKE128_RATE);
 	}
 	memcpy(p->c, coeffs, sizeof(p->c));
 }
@@ -66,9 +66,9 @@ void mlkem_gen_matrix(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[MLKEM_S
 	for (uint8_t i = 0; i < MLKEM_K; i++)
 		for (uint8_t j = 0; j < MLKEM_K; j++) {
 			if (transposed)
-				mlkem_sample_ntt(&a[i].p[j], rho, i, j);
+				mlkem_sample_ntt(&a[i].p[j], rho, i, j, mlkem_rej_uniform);
 			else
-				mlkem_sample_ntt(&a[i].p[j], rho, j, i);
+				mlkem_sample_ntt(&a[i].p[j], rho, j, i, mlkem_rej_uniform);
 		}
 }
 

@@ -128,30 +128,6 @@ static unsigned mlkem_rej_uniform_avx2(int16_t r[MLKEM_N + 1], unsigned ctr,
 	return mlkem_rej_uniform(r, ctr, buf + i, buflen - i);
 }
 
-/* One SampleNTT(rho || x || y) with the vector parser. */
-static void mlkem_sample_ntt_avx2(struct mlkem_poly *p, const uint8_t rho[MLKEM_SYMBYTES],
-				  uint8_t x, uint8_t y)
-{
-	uint8_t buf[MLKEM_GEN_BLOCKS * SHAKE128_RATE];
-	uint8_t seed[MLKEM_SYMBYTES + 2];
-	int16_t coeffs[MLKEM_N + 1];
-	struct keccak_state st;
-	unsigned ctr;
-
-	memcpy(seed, rho, MLKEM_SYMBYTES);
-	seed[MLKEM_SYMBYTES] = x;
-	seed[MLKEM_SYMBYTES + 1] = y;
-	shake128_init(&st);
-	keccak_absorb(&st, seed, sizeof(seed));
-	keccak_squeezeblocks(&st, buf, MLKEM_GEN_BLOCKS);
-	ctr = mlkem_rej_uniform_avx2(coeffs, 0, buf, sizeof(buf));
-	while (ctr < MLKEM_N) {
-		keccak_squeezeblocks(&st, buf, 1);
-		ctr = mlkem_rej_uniform_avx2(coeffs, ctr, buf, SHAKE128_RATE);
-	}
-	memcpy(p->c, coeffs, sizeof(p->c));
-}
-
 /* Four SampleNTT(rho || x_j || y_j) at once; an entry that needs more
  * than three blocks (rare: 256 of 336 candidates must pass) keeps
  * squeezing all four states. */
@@ -204,7 +180,8 @@ void mlkem_gen_matrix_avx2(struct mlkem_polyvec a[MLKEM_K], const uint8_t rho[ML
 		}
 		mlkem_sample_ntt_x4(p, rho, x, y);
 	}
-	mlkem_sample_ntt_avx2(&a[MLKEM_K - 1].p[MLKEM_K - 1], rho, MLKEM_K - 1, MLKEM_K - 1);
+	mlkem_sample_ntt(&a[MLKEM_K - 1].p[MLKEM_K - 1], rho, MLKEM_K - 1, MLKEM_K - 1,
+			 mlkem_rej_uniform_avx2);
 }
 
 /* Four SamplePolyCBD_2(PRF_2(sigma, n_j)): PRF output (128 bytes) fits in
