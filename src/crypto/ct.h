@@ -68,21 +68,10 @@ static inline void ct_cmov(uint8_t *r, const uint8_t *x, size_t n, uint8_t b)
 		r[i] ^= m & (r[i] ^ x[i]);
 }
 
-/* Wipe memory in a way the compiler may not elide. */
+/* Wipe memory in a way the compiler may not elide (as Linux's
+ * memzero_explicit): memset at full speed, then a barrier that makes the
+ * zeroed memory observable, so the stores cannot be dropped as dead. */
 static inline void ct_wipe(void *p, size_t n)
-{
-	volatile uint8_t *v = p;
-
-	while (n--)
-		*v++ = 0;
-	__asm__ __volatile__("" : : "r"(p) : "memory");
-}
-
-/* ct_wipe for large workspaces (tens of kilobytes of polynomials, where a
- * byte loop costs as much as the computation): memset at full speed, then
- * a barrier that makes the zeroed memory observable, so the stores cannot
- * be dropped as dead. */
-static inline void ct_wipe_bulk(void *p, size_t n)
 {
 	memset(p, 0, n);
 	__asm__ __volatile__("" : : "r"(p) : "memory");

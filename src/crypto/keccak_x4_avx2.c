@@ -159,7 +159,7 @@ void keccak_x4_absorb(struct keccak_x4 *st, unsigned rate, const uint8_t *const 
 		p[j] = last[j];
 	}
 	keccak_x4_xor_block(st, rate, p);
-	ct_wipe_bulk(last, sizeof(last));
+	ct_wipe(last, sizeof(last));
 }
 
 void keccak_x4_squeezeblocks(struct keccak_x4 *st, unsigned rate, uint8_t *const out[4],

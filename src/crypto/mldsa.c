@@ -79,7 +79,7 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 	mldsa_pk_encode(pk, ws.seeds, &t1);
 	shake256(tr, sizeof(tr), pk, MLDSA65_PK_LEN);
 	mldsa_sk_encode(sk, ws.seeds, ws.seeds + 96, tr, &ws.s1, &ws.s2, &ws.t0);
-	ct_wipe_bulk(&ws, sizeof(ws));
+	ct_wipe(&ws, sizeof(ws));
 	return 0;
 }
 
@@ -217,7 +217,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 	ct_declassify(&ws.z, sizeof(ws.z));
 	ct_declassify(&ws.h, sizeof(ws.h));
 	mldsa_sig_encode(sig, ctilde, &ws.z, &ws.h);
-	ct_wipe_bulk(&ws, sizeof(ws));
+	ct_wipe(&ws, sizeof(ws));
 	return 0;
 }
 

@@ -87,7 +87,7 @@ static void mldsa_rej_bounded_poly(struct mldsa_poly *a, const uint8_t rhoprime[
 			}
 		}
 	}
-	ct_wipe_bulk(buf, sizeof(buf));
+	ct_wipe(buf, sizeof(buf));
 	ct_wipe(&st, sizeof(st));
 }
 
@@ -130,7 +130,7 @@ void mldsa_expand_mask_poly(struct mldsa_poly *p, const uint8_t rhopp[64], uint1
 	keccak_finalize(&st);
 	keccak_squeezeblocks(&st, buf, sizeof(buf) / SHAKE256_RATE);
 	mldsa_mask_unpack(p, buf);
-	ct_wipe_bulk(buf, sizeof(buf));
+	ct_wipe(buf, sizeof(buf));
 	ct_wipe(&st, sizeof(st));
 }
 

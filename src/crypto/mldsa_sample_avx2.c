@@ -81,9 +81,9 @@ void mldsa_expand_mask_avx2(struct mldsa_polyvecl *y, const uint8_t rhopp[64], u
 	for (unsigned i = 0; i < 4; i++)
 		mldsa_mask_unpack(&y->v[i], buf[i]);
 	mldsa_expand_mask_poly(&y->v[4], rhopp, (uint16_t)(kappa + 4));
-	ct_wipe_bulk(seed, sizeof(seed));
-	ct_wipe_bulk(buf, sizeof(buf));
-	ct_wipe_bulk(&st, sizeof(st));
+	ct_wipe(seed, sizeof(seed));
+	ct_wipe(buf, sizeof(buf));
+	ct_wipe(&st, sizeof(st));
 }
 
 #endif

@@ -150,7 +150,7 @@ int mlkem768_dec(uint8_t ss[MLKEM768_SS_LEN], const uint8_t ct[MLKEM768_CT_LEN],
 	ct_wipe(in, sizeof(in));
 	ct_wipe(kr, sizeof(kr));
 	ct_wipe(kbar, sizeof(kbar));
-	ct_wipe_bulk(cmp, sizeof(cmp));
+	ct_wipe(cmp, sizeof(cmp));
 	ct_wipe(&fail, sizeof(fail));
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* K-PKE, the CPA-secure encryption scheme under ML-KEM (FIPS 203,
  * section 5): KeyGen, Encrypt and Decrypt (Algorithms 13, 14 and 15).
  * Secret polynomials and seeds are wiped before every return (the
- * polynomials, half a kilobyte and more each, with ct_wipe_bulk). */
+ * polynomials, half a kilobyte and more each, with ct_wipe). */
 #include "crypto/mlkem_internal.h"
 
 #include <string.h>
@@ -45,9 +45,9 @@ void mlkem_indcpa_keypair(uint8_t ek[MLKEM768_PK_LEN], uint8_t dk[MLKEM_POLYVECB
 	}
 	memcpy(ek + MLKEM_POLYVECBYTES, rho, MLKEM_SYMBYTES);
 
-	ct_wipe_bulk(&s, sizeof(s));
-	ct_wipe_bulk(&e, sizeof(e));
-	ct_wipe_bulk(&t, sizeof(t));
+	ct_wipe(&s, sizeof(s));
+	ct_wipe(&e, sizeof(e));
+	ct_wipe(&t, sizeof(t));
 	ct_wipe(in, sizeof(in));
 	ct_wipe(g, sizeof(g));
 }
@@ -87,11 +87,11 @@ void mlkem_indcpa_enc(uint8_t c[MLKEM768_CT_LEN], const uint8_t ek[MLKEM768_PK_L
 	mlkem_poly_add(&v, &e2);
 	mlkem_poly_compress_dv(c + MLKEM_C1BYTES, &v);
 
-	ct_wipe_bulk(&y, sizeof(y));
-	ct_wipe_bulk(&e1, sizeof(e1));
-	ct_wipe_bulk(&u, sizeof(u));
-	ct_wipe_bulk(&e2, sizeof(e2));
-	ct_wipe_bulk(&v, sizeof(v));
+	ct_wipe(&y, sizeof(y));
+	ct_wipe(&e1, sizeof(e1));
+	ct_wipe(&u, sizeof(u));
+	ct_wipe(&e2, sizeof(e2));
+	ct_wipe(&v, sizeof(v));
 }
 
 /* Algorithm 15. w = v' - NTT^-1(s_hat^T o NTT(u')), m = Compress_1(w). */
@@ -113,8 +113,8 @@ void mlkem_indcpa_dec(uint8_t m[MLKEM_SYMBYTES], const uint8_t c[MLKEM768_CT_LEN
 	mlkem_poly_sub(&v, &w);
 	mlkem_poly_tomsg(m, &v);
 
-	ct_wipe_bulk(&s, sizeof(s));
-	ct_wipe_bulk(&u, sizeof(u));
-	ct_wipe_bulk(&v, sizeof(v));
-	ct_wipe_bulk(&w, sizeof(w));
+	ct_wipe(&s, sizeof(s));
+	ct_wipe(&u, sizeof(u));
+	ct_wipe(&v, sizeof(v));
+	ct_wipe(&w, sizeof(w));
 }

@@ -205,8 +205,8 @@ void mlkem_getnoise_x4_avx2(struct mlkem_poly *const p[4], const uint8_t sigma[M
 	for (unsigned j = 0; j < 4; j++)
 		mlkem_cbd2(p[j], buf[j]);
 	ct_wipe(seed, sizeof(seed));
-	ct_wipe_bulk(buf, sizeof(buf));
-	ct_wipe_bulk(&st, sizeof(st));
+	ct_wipe(buf, sizeof(buf));
+	ct_wipe(&st, sizeof(st));
 }
 
 /* H(ek) = SHA3-256(ek) and J(z || c) = SHAKE256(z || c, 32) in two lanes
@@ -255,8 +255,8 @@ void mlkem_hash_h_j_avx2(uint8_t h[MLKEM_SYMBYTES], uint8_t kbar[MLKEM768_SS_LEN
 	memcpy(h, out[0], MLKEM_SYMBYTES);
 	memcpy(kbar, out[1], MLKEM768_SS_LEN);
 
-	ct_wipe_bulk(zc, sizeof(zc));
-	ct_wipe_bulk(last, sizeof(last));
-	ct_wipe_bulk(out, sizeof(out));
-	ct_wipe_bulk(&st, sizeof(st));
+	ct_wipe(zc, sizeof(zc));
+	ct_wipe(last, sizeof(last));
+	ct_wipe(out, sizeof(out));
+	ct_wipe(&st, sizeof(st));
 }
