@@ -134,10 +134,13 @@ int pubkey_main(int argc, char **argv)
 		r = 0;
 	} else {
 		/* The expanded key (FIPS 204, Algorithm 24) holds rho, K, tr,
-		 * s1, s2 and t0, but not t1: the public key needs A*s1 + s2
-		 * recomputed, which crypto/mldsa.h does not offer. */
-		fprintf(stderr, "dybervpn pubkey: an expanded ML-DSA key is not "
-				"supported here; give its 32-byte seed with --mldsa\n");
+		 * s1, s2 and t0 but not t1: A*s1 + s2 is recomputed. */
+		if (mldsa65_pk_from_sk(pk, s->key)) {
+			fprintf(stderr, "dybervpn pubkey: not a valid ML-DSA-65 expanded key\n");
+			goto out;
+		}
+		print_key(pk, DV_MLDSA_PK_LEN);
+		r = 0;
 	}
 	if (!r && (fflush(stdout) || ferror(stdout))) {
 		perror("dybervpn pubkey: stdout");

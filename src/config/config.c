@@ -298,6 +298,7 @@ static int iface_key(struct ctx *x, const char *key,
 	} else if (!strcmp(key, "mldsa_private_key")) {
 		static const size_t lens[] = { DV_MLDSA_SEED_LEN,
 					       DV_MLDSA_SK_LEN };
+		uint8_t pkbuf[MLDSA65_PK_LEN];
 		char why[128];
 
 		if (want_type(key, v, DV_TOML_STRING, err, errlen))
@@ -308,9 +309,9 @@ static int iface_key(struct ctx *x, const char *key,
 				       sizeof(why)))
 			return kerr(err, errlen, key, "%s%s", why, KEY_HINT);
 		/* FIPS 204, Algorithm 25 (skDecode): s1 and s2 must be in
-		 * [-eta, eta], or signing would not be ML-DSA. */
+		 * [-eta, eta], and t0 and tr must belong to rho, s1, s2. */
 		if (c->mldsa_key_len == DV_MLDSA_SK_LEN &&
-		    mldsa65_check_sk(c->mldsa_seed_or_sk))
+		    mldsa65_pk_from_sk(pkbuf, c->mldsa_seed_or_sk))
 			return kerr(err, errlen, key,
 				    "not a valid ML-DSA-65 expanded key");
 		c->has_mldsa_private_key = 1;

@@ -25,7 +25,8 @@ struct dv_crypto_backend {
 	/* ML-DSA-65 (FIPS 204), pure, with a context: 0 on success / valid. */
 	int (*sig_keypair)(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_LEN],
 			   const uint8_t xi[MLDSA65_SEED_LEN]);
-	int (*sig_check_sk)(const uint8_t sk[MLDSA65_SK_LEN]);
+	/* The public key of an expanded key; fails for an inconsistent one. */
+	int (*sig_pk_from_sk)(uint8_t pk[MLDSA65_PK_LEN], const uint8_t sk[MLDSA65_SK_LEN]);
 	int (*sign)(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t *msg, size_t msglen,
 		    const uint8_t *ctx, size_t ctxlen, const uint8_t sk[MLDSA65_SK_LEN],
 		    const uint8_t rnd[MLDSA65_RND_LEN]);

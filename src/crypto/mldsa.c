@@ -83,6 +83,54 @@ int mldsa65_keypair_from_seed(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_
 	return 0;
 }
 
+/* The public key of an expanded secret key: rho || t1 with t1 from
+ * t = NTT^-1(A-hat o NTT(s1)) + s2, as KeyGen_internal (Algorithm 6, lines
+ * 5-8) computes it. The key is accepted only when it is consistent: s1/s2
+ * in range, the recomputed t0 equal to the one stored, and tr = H(pk). */
+int mldsa65_pk_from_sk(uint8_t pk[MLDSA65_PK_LEN], const uint8_t sk[MLDSA65_SK_LEN])
+{
+	struct {
+		uint8_t rho[32], key[32], tr[MLDSA_TR_LEN], tr2[MLDSA_TR_LEN];
+		struct mldsa_polyvecl s1;
+		struct mldsa_polyveck s2, t0, t0_2;
+		struct mldsa_poly t;
+		uint8_t sk2[MLDSA65_SK_LEN];
+	} ws;
+	struct mldsa_matrix a;
+	struct mldsa_polyveck t1;
+	int bad;
+
+	if (mldsa65_check_sk(sk)) {
+		memset(pk, 0, MLDSA65_PK_LEN);
+		return -1;
+	}
+	mldsa_sk_decode(ws.rho, ws.key, ws.tr, &ws.s1, &ws.s2, &ws.t0, sk);
+	ct_declassify(ws.rho, sizeof(ws.rho)); /* rho is part of pk */
+	mldsa_polyvecl_ntt(&ws.s1);
+	mldsa_expand_a(&a, ws.rho);
+	for (unsigned i = 0; i < MLDSA_K; i++) {
+		mldsa_polyvecl_dot(&ws.t, &a.row[i], &ws.s1);
+		mldsa_invntt_tomont(&ws.t);
+		mldsa_poly_add(&ws.t, &ws.t, &ws.s2.v[i]);
+		mldsa_poly_freeze(&ws.t);
+		mldsa_poly_power2round(&t1.v[i], &ws.t0_2.v[i], &ws.t);
+	}
+	mldsa_pk_encode(pk, ws.rho, &t1);
+	shake256(ws.tr2, sizeof(ws.tr2), pk, MLDSA65_PK_LEN);
+	/* Re-encode with the recomputed t0 and tr: equal iff consistent. s1
+	 * went through the NTT above, so take s1/s2 from a fresh decode. */
+	mldsa_sk_decode(ws.rho, ws.key, ws.tr, &ws.s1, &ws.s2, &ws.t0, sk);
+	mldsa_sk_encode(ws.sk2, ws.rho, ws.key, ws.tr2, &ws.s1, &ws.s2, &ws.t0_2);
+	bad = ct_memcmp(ws.sk2, sk, MLDSA65_SK_LEN);
+	ct_declassify(&bad, sizeof(bad)); /* the verdict is public */
+	ct_wipe(&ws, sizeof(ws));
+	if (bad) {
+		memset(pk, 0, MLDSA65_PK_LEN);
+		return -1;
+	}
+	return 0;
+}
+
 /* Algorithm 1, KeyGen. */
 int mldsa65_keypair(uint8_t pk[MLDSA65_PK_LEN], uint8_t sk[MLDSA65_SK_LEN])
 {

@@ -54,6 +54,11 @@ int mldsa65_verify_internal(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t *m
 int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA65_MU_LEN],
 		      const uint8_t pk[MLDSA65_PK_LEN]);
 
+/* The public key of an expanded secret key (FIPS 204, Algorithm 6, lines
+ * 5-10 recomputed); -1, pk zeroed, when sk is out of range or inconsistent
+ * (its t0 or tr do not match its rho, s1, s2). */
+int mldsa65_pk_from_sk(uint8_t pk[MLDSA65_PK_LEN], const uint8_t sk[MLDSA65_SK_LEN]);
+
 /* Rejects an expanded secret key whose s1 or s2 coefficients lie outside
  * [-eta, eta] (the 4-bit fields above 2 * eta). Signing calls it. */
 int mldsa65_check_sk(const uint8_t sk[MLDSA65_SK_LEN]);

@@ -228,11 +228,10 @@ int noise_local_set_mldsa_sk(struct noise_local *l,
 			     const uint8_t sk[NOISE_MLDSA_SK_LEN])
 {
 	l->has_mldsa = l->has_mldsa_pk = false;
-	memset(l->mldsa_pk, 0, sizeof(l->mldsa_pk));
-	if (dv_crypto()->sig_check_sk(sk))
+	if (dv_crypto()->sig_pk_from_sk(l->mldsa_pk, sk))
 		return NOISE_ERR_CONFIG;
 	memcpy(l->mldsa_sk, sk, NOISE_MLDSA_SK_LEN);
-	l->has_mldsa = true;
+	l->has_mldsa = l->has_mldsa_pk = true;
 	return NOISE_OK;
 }
 

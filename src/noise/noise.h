@@ -64,7 +64,7 @@ struct noise_local {
 	uint8_t pub[DV_KEY_LEN];
 	bool has_mldsa;
 	uint8_t mldsa_sk[NOISE_MLDSA_SK_LEN];
-	uint8_t mldsa_pk[NOISE_MLDSA_PK_LEN]; /* known only when set from the seed */
+	uint8_t mldsa_pk[NOISE_MLDSA_PK_LEN];
 	bool has_mldsa_pk;
 };
 
@@ -120,7 +120,8 @@ struct noise_keypair {
 int noise_local_init(struct noise_local *l, const uint8_t priv[DV_KEY_LEN]);
 /* ML-DSA-65 identity from the FIPS 204 seed xi (sets sk and pk). */
 int noise_local_set_mldsa_seed(struct noise_local *l, const uint8_t xi[32]);
-/* ML-DSA-65 identity from an expanded secret key (pk left unknown). */
+/* ML-DSA-65 identity from an expanded secret key (pk recomputed from it;
+ * NOISE_ERR_CONFIG when the key is out of range or inconsistent). */
 int noise_local_set_mldsa_sk(struct noise_local *l, const uint8_t sk[NOISE_MLDSA_SK_LEN]);
 /* Wipes every secret of l. */
 void noise_local_clear(struct noise_local *l);

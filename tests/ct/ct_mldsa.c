@@ -37,7 +37,15 @@ int main(void)
 		CT_PUBLIC(sig, sizeof(sig));
 		if (mldsa65_verify(sig, msg, sizeof(msg), ctx, sizeof(ctx), pk))
 			return 1;
+
+		/* the public key of the expanded (still secret) key */
+		static uint8_t pk2[MLDSA65_PK_LEN];
+		ret = mldsa65_pk_from_sk(pk2, sk);
+		CT_PUBLIC(&ret, sizeof(ret));
+		CT_PUBLIC(pk2, sizeof(pk2));
+		if (ret || memcmp(pk, pk2, sizeof(pk)))
+			return 1;
 	}
-	printf("ct_mldsa: keypair_from_seed and sign done\n");
+	printf("ct_mldsa: keypair_from_seed, sign and pk_from_sk done\n");
 	return 0;
 }

@@ -4,6 +4,7 @@
  * with genkey, check never prints a key. */
 #include "config/config.h"
 #include "config/keys.h"
+#include "crypto/mldsa.h"
 #include "t.h"
 
 #include <stdarg.h>
@@ -147,6 +148,28 @@ static void test_genkey(void)
 	T_CHECK(sh(got, sizeof(got), "printf '%%s' '%s' | %s pubkey --mldsa", seed,
 		   g_cli) == 0);
 	T_CHECK(!strncmp(got, mpk, strlen(mpk)));
+
+	/* The expanded form of the same key gives the same public key; a
+	 * corrupted expanded key is refused. */
+	{
+		static uint8_t xi[32], epk[MLDSA65_PK_LEN], esk[MLDSA65_SK_LEN];
+		static char esk64[6000];
+		size_t xl;
+
+		T_CHECK(sodium_base642bin(xi, sizeof(xi), seed, strlen(seed), NULL, &xl,
+					  NULL, sodium_base64_VARIANT_ORIGINAL) == 0 && xl == 32);
+		T_CHECK(mldsa65_keypair_from_seed(epk, esk, xi) == 0);
+		sodium_bin2base64(esk64, sizeof(esk64), esk, sizeof(esk),
+				  sodium_base64_VARIANT_ORIGINAL);
+		T_CHECK(sh(got, sizeof(got), "printf '%%s' '%s' | %s pubkey", esk64, g_cli) == 0);
+		T_CHECK(!strncmp(got, mpk, strlen(mpk)));
+		esk[MLDSA65_SK_LEN - 1] ^= 1;
+		sodium_bin2base64(esk64, sizeof(esk64), esk, sizeof(esk),
+				  sodium_base64_VARIANT_ORIGINAL);
+		T_CHECK(sh(got, sizeof(got), "printf '%%s' '%s' | %s pubkey 2>/dev/null",
+			   esk64, g_cli) == 1);
+		sodium_memzero(esk, sizeof(esk));
+	}
 
 	/* Two machines' genkey lines make two configs that load. */
 	T_CHECK(sh(out2, sizeof(out2), "%s genkey -m pqonly 2>/dev/null", g_cli) == 0);

@@ -313,6 +313,32 @@ static void test_check_sk(void)
 
 /* Algorithm 21: hint indices must increase strictly within a polynomial,
  * counts must not decrease nor pass omega, and unused slots must be 0. */
+/* The public key recomputed from an expanded key equals keygen's; a key
+ * whose t0 or tr does not belong to its s1/s2/rho is refused. */
+static void test_pk_from_sk(void)
+{
+	static uint8_t kpk[MLDSA65_PK_LEN], pk2[MLDSA65_PK_LEN], ksk[MLDSA65_SK_LEN];
+	uint8_t xi[32];
+
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < 32; i++)
+			xi[i] = (uint8_t)(rand() ^ k);
+		T_CHECK(mldsa65_keypair_from_seed(kpk, ksk, xi) == 0);
+		T_CHECK(mldsa65_pk_from_sk(pk2, ksk) == 0);
+		T_EQ_MEM(kpk, pk2, sizeof(kpk));
+	}
+	ksk[MLDSA65_SK_LEN - 1] ^= 1; /* the last byte is t0 */
+	T_CHECK(mldsa65_pk_from_sk(pk2, ksk) != 0);
+	ksk[MLDSA65_SK_LEN - 1] ^= 1;
+	ksk[64] ^= 1; /* tr */
+	T_CHECK(mldsa65_pk_from_sk(pk2, ksk) != 0);
+	ksk[64] ^= 1;
+	ksk[0] ^= 1; /* rho: t1, t0 and tr all change */
+	T_CHECK(mldsa65_pk_from_sk(pk2, ksk) != 0);
+	ksk[0] ^= 1;
+	T_CHECK(mldsa65_pk_from_sk(pk2, ksk) == 0);
+}
+
 static void test_hint_encoding(void)
 {
 	static uint8_t s2[MLDSA65_SIG_LEN];
@@ -355,5 +381,6 @@ int main(void)
 	T_RUN(test_random_keypair);
 	T_RUN(test_check_sk);
 	T_RUN(test_hint_encoding);
+	T_RUN(test_pk_from_sk);
 	return t_done();
 }
