@@ -175,6 +175,11 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 	ct_wipe(&k, sizeof(k));
 	dv_send_handshake(p, d->scratch, n);
 	dv_timers_session_derived(p);
+	/* A response counts as a handshake sent (WireGuard's
+	 * last_sent_handshake): for REKEY_TIMEOUT we start no initiation that
+	 * would replace the session the initiator is about to confirm. */
+	p->sent_initiation = true;
+	p->last_initiation_sent_ns = dv_now(d);
 }
 
 static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
@@ -196,7 +201,11 @@ static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
 	p = e->peer;
 	rc = noise_consume_response(&d->local, &p->np, msg, len);
 	if (rc < 0) {
-		count_refusal(d, rc == NOISE_ERR_STATE ? NULL : p, rc);
+		/* A state or mode mismatch is found before anything
+		 * authenticates the sender (response check 2): not the
+		 * peer's refusal to count. */
+		count_refusal(d, rc == NOISE_ERR_STATE || rc == NOISE_ERR_MODE ?
+					 NULL : p, rc);
 		return;
 	}
 	if (noise_derive_keys(&p->np, &k) < 0 || dv_peer_add_keypair(p, &k) < 0) {

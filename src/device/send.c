@@ -160,6 +160,10 @@ void dv_send_staged(struct dv_peer *p)
 	while (p->staged_count) {
 		struct dv_staged *s = &p->staged[p->staged_head];
 
+		/* The limits hold for each packet (whitepaper 6.1): what
+		 * this session cannot carry waits for the next one. */
+		if (!keypair_send_ok(p->dev, p->cur))
+			break;
 		seal_and_send(p, p->cur, s->buf + DV_HEADROOM, s->len);
 		free(s->buf);
 		s->buf = NULL;
@@ -167,9 +171,13 @@ void dv_send_staged(struct dv_peer *p)
 		p->staged_count--;
 		sent = true;
 	}
-	p->staged_head = 0;
 	if (sent)
 		dv_timers_data_sent(p);
+	if (p->staged_count) {
+		dv_send_initiation(p, false);
+		return;
+	}
+	p->staged_head = 0;
 	keep_key_fresh(p);
 }
 

@@ -594,6 +594,7 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 
 static int uapi_set(struct dv_device *d, const char *body, size_t len)
 {
+	uint32_t old_fwmark = d->fwmark;
 	struct plan pl;
 	int rc;
 
@@ -603,21 +604,10 @@ static int uapi_set(struct dv_device *d, const char *body, size_t len)
 		rc = EINVAL;
 	if (rc)
 		goto out;
-	/* The port first: the only step the platform may refuse, and then
-	 * nothing has changed. */
-	if (pl.has_port && pl.port != d->listen_port) {
-		uint16_t bound = pl.port;
-
-		if (d->io.set_listen_port) {
-			int e = d->io.set_listen_port(d->io.arg, pl.port, &bound);
-
-			if (e < 0) {
-				rc = -e;
-				goto out;
-			}
-		}
-		d->listen_port = bound;
-	}
+	/* The platform may refuse the fwmark or the port, and only those:
+	 * they go first, and a refused port puts the old mark back, so a
+	 * refusal leaves everything as it was. The mark goes before the
+	 * port because a rebound socket takes the current mark. */
 	if (pl.has_fwmark && pl.fwmark != d->fwmark) {
 		if (d->io.set_fwmark) {
 			int e = d->io.set_fwmark(d->io.arg, pl.fwmark);
@@ -628,6 +618,22 @@ static int uapi_set(struct dv_device *d, const char *body, size_t len)
 			}
 		}
 		d->fwmark = pl.fwmark;
+	}
+	if (pl.has_port && pl.port != d->listen_port) {
+		uint16_t bound = pl.port;
+
+		if (d->io.set_listen_port) {
+			int e = d->io.set_listen_port(d->io.arg, pl.port, &bound);
+
+			if (e < 0) {
+				rc = -e;
+				if (d->fwmark != old_fwmark && d->io.set_fwmark)
+					d->io.set_fwmark(d->io.arg, old_fwmark);
+				d->fwmark = old_fwmark;
+				goto out;
+			}
+		}
+		d->listen_port = bound;
 	}
 	if (pl.replace_peers)
 		while (d->peers)

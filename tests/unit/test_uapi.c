@@ -239,6 +239,58 @@ static void test_malformed(void)
 	teardown();
 }
 
+static unsigned port_calls;
+static uint32_t socket_mark;
+
+static int fake_port_ok(void *arg, uint16_t port, uint16_t *bound)
+{
+	(void)arg;
+	*bound = port;
+	port_calls++;
+	return 0;
+}
+
+static int fake_mark_refused(void *arg, uint32_t mark)
+{
+	(void)arg;
+	(void)mark;
+	return -EPERM;
+}
+
+static int fake_mark_ok(void *arg, uint32_t mark)
+{
+	(void)arg;
+	socket_mark = mark;
+	return 0;
+}
+
+/* The platform may refuse the port or the fwmark (SO_MARK needs
+ * CAP_NET_ADMIN): either way the request answers that errno and the
+ * socket and the device keep their old port and mark. */
+static void test_platform_refusal_atomic(void)
+{
+	char before[4096];
+	int rc;
+
+	setup();
+	snprintf(before, sizeof(before), "%s", get());
+	A.dev->io.set_listen_port = fake_port_ok;
+	A.dev->io.set_fwmark = fake_mark_refused;
+	port_calls = 0;
+	req("set=1\nlisten_port=81\nfwmark=5\n\n", &rc);
+	T_CHECK(rc == EPERM);
+	T_CHECK(port_calls == 0); /* the socket was not rebound */
+	T_CHECK(!strcmp(get(), before));
+	A.dev->io.set_listen_port = fake_port_busy;
+	A.dev->io.set_fwmark = fake_mark_ok;
+	socket_mark = 0;
+	req("set=1\nlisten_port=81\nfwmark=5\n\n", &rc);
+	T_CHECK(rc == EADDRINUSE);
+	T_CHECK(socket_mark == 0); /* the old mark is back on the socket */
+	T_CHECK(!strcmp(get(), before));
+	teardown();
+}
+
 static void test_append(void)
 {
 	char *out = malloc(4);
@@ -258,5 +310,6 @@ int main(void)
 	T_RUN(test_set_round_trip);
 	T_RUN(test_malformed);
 	T_RUN(test_append);
+	T_RUN(test_platform_refusal_atomic);
 	return t_done();
 }
