@@ -87,7 +87,7 @@ void keccak_x4_permute(struct keccak_x4 *st)
 {
 	/* The alignment told lets the copies in and out become vector moves
 	 * that the compiler then keeps in registers. */
-	__m256i *s = __builtin_assume_aligned(st->s, 32);
+	__m256i *s = __builtin_assume_aligned(&st->s[0], 32);
 	__m256i a[25], e[25];
 	__m256i b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
 
