@@ -94,7 +94,8 @@ test-unit: all
 ct: $(CT_BINS)
 	$(Q)for t in $(CT_BINS); do \
 		echo "  CT      $$t"; \
-		valgrind -q --error-exitcode=1 --track-origins=yes $$t || exit 1; \
+		valgrind -q --error-exitcode=1 --track-origins=yes \
+			--suppressions=tests/ct/valgrind.supp $$t || exit 1; \
 	done; echo "ct: no secret-dependent branch or index reported"
 
 bench: $(CLI)

@@ -57,6 +57,7 @@ enum cookie_mac_state cookie_check(struct cookie_checker *c, const uint8_t *msg,
 {
 	uint8_t mac[DV_MAC_LEN], cookie[DV_COOKIE_LEN];
 	enum cookie_mac_state ret = COOKIE_MAC_INVALID;
+	int bad;
 
 	if (len <= DV_MACS_LEN)
 		return COOKIE_MAC_INVALID;
@@ -68,7 +69,11 @@ enum cookie_mac_state cookie_check(struct cookie_checker *c, const uint8_t *msg,
 		goto out;
 	cookie_make(c, cookie, src, srclen, now_ns);
 	dv_mac(mac, cookie, sizeof(cookie), msg, DV_OFF_MAC2(len));
-	if (!ct_memcmp(mac, msg + DV_OFF_MAC2(len), DV_MAC_LEN))
+	bad = ct_memcmp(mac, msg + DV_OFF_MAC2(len), DV_MAC_LEN);
+	/* Whether mac2 verified is public (the message is handled or gets a
+	 * cookie reply); the expected mac2 comes from the secret. */
+	ct_declassify(&bad, sizeof(bad));
+	if (!bad)
 		ret = COOKIE_MAC_VALID_COOKIE;
 out:
 	ct_wipe(mac, sizeof(mac));
@@ -95,6 +100,8 @@ int cookie_create_reply(struct cookie_checker *c,
 	dv_xaead_seal(out + DV_COOKIE_OFF_COOKIE, cookie, sizeof(cookie),
 		      msg + DV_OFF_MAC1(len), DV_MAC_LEN,
 		      out + DV_COOKIE_OFF_NONCE, c->cookie_key);
+	/* The reply goes on the wire; the cookie in it is safe by the AEAD. */
+	ct_declassify(out, DV_COOKIE_REPLY_LEN);
 	ct_wipe(cookie, sizeof(cookie));
 	return 0;
 }
@@ -121,11 +128,14 @@ void cookie_add_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
 	m->has_sent_mac1 = true;
 
 	if (m->has_cookie && now_ns >= m->cookie_birth_ns &&
-	    now_ns - m->cookie_birth_ns < COOKIE_MAKER_MAX_AGE_NS)
+	    now_ns - m->cookie_birth_ns < COOKIE_MAKER_MAX_AGE_NS) {
 		dv_mac(msg + DV_OFF_MAC2(len), m->cookie, DV_COOKIE_LEN, msg,
 		       DV_OFF_MAC2(len));
-	else
+		/* mac2 goes on the wire; the cookie it is keyed with does not. */
+		ct_declassify(msg + DV_OFF_MAC2(len), DV_MAC_LEN);
+	} else {
 		memset(msg + DV_OFF_MAC2(len), 0, DV_MAC_LEN);
+	}
 }
 
 int cookie_consume_reply(struct cookie_maker *m, const uint8_t *msg, size_t len,

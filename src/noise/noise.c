@@ -180,6 +180,26 @@ static int noise_mix_dh(uint8_t ck[DV_HASH_LEN], uint8_t key[DV_KEY_LEN],
 	return 0;
 }
 
+/* Whether the TAI64N a is greater than b (big-endian bytes), without a
+ * branch or early exit on either: both came out of AEADs under secret
+ * keys (the timestamp is encrypted to hide the sender's clock). Only the
+ * verdict is public: we answer a fresh initiation and drop a replay. */
+static bool noise_timestamp_newer(const uint8_t a[DV_TAI64N_LEN],
+				  const uint8_t b[DV_TAI64N_LEN])
+{
+	uint32_t gt = 0, eq = 1;
+
+	for (size_t i = 0; i < DV_TAI64N_LEN; i++) {
+		uint32_t x = a[i], y = b[i];
+
+		gt |= eq & ((y - x) >> 31);     /* first differing byte: x > y */
+		eq &= ((x ^ y) - 1) >> 31;      /* still equal so far */
+		eq = ct_barrier_u32(eq);
+	}
+	ct_declassify(&gt, sizeof(gt));
+	return gt != 0;
+}
+
 /* dst = AEAD(key, counter, src, H); H = HASH(H || dst). */
 static int noise_encrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
 				  const uint8_t key[DV_KEY_LEN], uint64_t counter,
@@ -220,6 +240,8 @@ int noise_local_set_mldsa_seed(struct noise_local *l, const uint8_t xi[32])
 		l->has_mldsa = l->has_mldsa_pk = false;
 		return NOISE_ERR_CONFIG;
 	}
+	/* Our public key: peers hold it in their configuration. */
+	ct_declassify(l->mldsa_pk, NOISE_MLDSA_PK_LEN);
 	l->has_mldsa = l->has_mldsa_pk = true;
 	return NOISE_OK;
 }
@@ -230,6 +252,7 @@ int noise_local_set_mldsa_sk(struct noise_local *l,
 	l->has_mldsa = l->has_mldsa_pk = false;
 	if (dv_crypto()->sig_pk_from_sk(l->mldsa_pk, sk))
 		return NOISE_ERR_CONFIG;
+	ct_declassify(l->mldsa_pk, NOISE_MLDSA_PK_LEN); /* our public key */
 	memcpy(l->mldsa_sk, sk, NOISE_MLDSA_SK_LEN);
 	l->has_mldsa = l->has_mldsa_pk = true;
 	return NOISE_OK;
@@ -299,12 +322,19 @@ static int noise_sign(uint8_t sig[DV_MLDSA_SIG_LEN], const uint8_t h[DV_HASH_LEN
 static int noise_verify(const struct noise_peer *p, const uint8_t sig[DV_MLDSA_SIG_LEN],
 			const uint8_t h[DV_HASH_LEN], const char *ctx)
 {
+	int bad;
+
 	if (!p->has_mldsa_pk)
 		return NOISE_ERR_CONFIG;
-	if (dv_crypto()->verify(sig, h, DV_HASH_LEN, (const uint8_t *)ctx,
-				strlen(ctx), p->mldsa_pk))
-		return NOISE_ERR_SIGNATURE;
-	return NOISE_OK;
+	/* A signature holds no secret (FIPS 204 verification is variable-time
+	 * in it by design): it is encrypted only to hide whose it is. */
+	ct_declassify(sig, DV_MLDSA_SIG_LEN);
+	bad = dv_crypto()->verify(sig, h, DV_HASH_LEN, (const uint8_t *)ctx,
+				  strlen(ctx), p->mldsa_pk);
+	/* The verdict is public (we answer or drop); H, the message, is not
+	 * once the psk went into it (tau), so the verdict must be let go. */
+	ct_declassify(&bad, sizeof(bad));
+	return bad ? NOISE_ERR_SIGNATURE : NOISE_OK;
 }
 
 int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
@@ -345,6 +375,8 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 		noise_rng_fill(rng, coins, sizeof(coins));
 		if (dv_crypto()->kem_keypair(out + DV_INIT_OFF_PQ_EK, hs.mlkem_dk, coins))
 			goto out;
+		/* ek is a public key and goes on the wire. */
+		ct_declassify(out + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
 		noise_mix_hash(hs.h, out + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
 	}
 
@@ -440,6 +472,9 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	if (noise_decrypt_and_hash(spub, msg + DV_INIT_OFF_STATIC(mi->kem),
 				   DV_ENC_STATIC_LEN, key, 0, hs.h))
 		goto out;
+	/* A public key, encrypted only to hide who is talking: which peer it
+	 * names is public once we answer (or not). */
+	ct_declassify(spub, sizeof(spub));
 	p = lookup(arg, spub);
 	if (!p) {
 		ret = NOISE_ERR_UNKNOWN_PEER;
@@ -470,7 +505,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 
 	/* 5. replay (TAI64N compares as big-endian bytes), then rate limit */
 	ret = NOISE_ERR_REPLAY;
-	if (memcmp(ts, p->latest_timestamp, DV_TAI64N_LEN) <= 0)
+	if (!noise_timestamp_newer(ts, p->latest_timestamp))
 		goto out;
 	ret = NOISE_ERR_RATELIMIT;
 	if (p->has_last_initiation &&
@@ -553,6 +588,8 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 		ret = NOISE_ERR_MLKEM_KEY;
 		if (dv_crypto()->kem_encaps(out + DV_RESP_OFF_PQ_CT, ss, hs.mlkem_ek, m))
 			goto out;
+		/* The ciphertext goes on the wire. */
+		ct_declassify(out + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
 		noise_mix_hash(hs.h, out + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
 		noise_mix_key(hs.ck, ss, sizeof(ss));
 	}
