@@ -220,7 +220,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *w = &ws.w.v[i];
 
-			mldsa_poly_mul_challenge(&ws.tmp, &ch, &ws.s2.v[i], &ws.ext);
+			mldsa_poly_mul_challenge_small(&ws.tmp, &ch, &ws.s2.v[i], &ws.ext);
 			mldsa_poly_sub(w, w, &ws.tmp);
 			mldsa_poly_freeze(w);
 			mldsa_poly_decompose(&ws.hi, &ws.lo, w);
@@ -232,7 +232,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_L; i++) {
 			struct mldsa_poly *z = &ws.z.v[i];
 
-			mldsa_poly_mul_challenge(z, &ch, &ws.s1.v[i], &ws.ext);
+			mldsa_poly_mul_challenge_small(z, &ch, &ws.s1.v[i], &ws.ext);
 			mldsa_poly_add(z, z, &ws.y.v[i]);
 			bad |= mldsa_poly_exceeds(z, MLDSA_GAMMA1 - MLDSA_BETA);
 		}
@@ -355,8 +355,7 @@ int mldsa65_verify_mu(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA
 	for (unsigned i = 0; i < MLDSA_K; i++) {
 		mldsa_polyvecl_dot(&w, &a.row[i], &z);
 		mldsa_invntt_tomont(&w);
-		mldsa_poly_shiftl(&t1.v[i]);
-		mldsa_poly_mul_challenge(&ct1, &ch, &t1.v[i], &ext);
+		mldsa_poly_mul_challenge_t1(&ct1, &ch, &t1.v[i], &ext);
 		mldsa_poly_sub(&w, &w, &ct1);
 		mldsa_poly_freeze(&w);
 		mldsa_poly_use_hint(&w1.v[i], &w, &h.v[i]);

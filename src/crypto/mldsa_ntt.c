@@ -43,90 +43,202 @@ const int32_t mldsa_zetas[MLDSA_N] = {
 	-554416, 3919660, -48306, -1362209, 3937738, 1400424, -846154, 1976782,
 };
 
-/* Butterflies of Algorithms 41 and 42 on one coefficient pair. */
-static inline void mldsa_ct(int32_t *a, int32_t *b, int64_t zeta)
+/* zeta * b * 2^-32 mod q, |result| < q, for |b| < 2^31 and |zeta| < q/2,
+ * with zq = zeta * q^-1 mod 2^32: the Montgomery quotient then comes from
+ * b directly (b * zq), in parallel with the product b * zeta. */
+static inline int32_t mldsa_mulz(int32_t b, int32_t zeta, int32_t zq)
 {
-	int32_t t = mldsa_mont_reduce(zeta * *b);
+	int32_t m = (int32_t)((uint32_t)b * (uint32_t)zq);
+
+	return (int32_t)(((int64_t)b * zeta - (int64_t)m * MLDSA_Q) >> 32);
+}
+
+static inline int32_t mldsa_zq(int32_t zeta)
+{
+	return (int32_t)((uint32_t)zeta * (uint32_t)MLDSA_QINV);
+}
+
+/* Butterflies of Algorithms 41 and 42 on one coefficient pair. */
+static inline void mldsa_ct(int32_t *a, int32_t *b, int32_t zeta, int32_t zq)
+{
+	int32_t t = mldsa_mulz(*b, zeta, zq);
 
 	*b = *a - t;
 	*a = *a + t;
 }
 
-static inline void mldsa_gs(int32_t *a, int32_t *b, int64_t zeta)
+static inline void mldsa_gs(int32_t *a, int32_t *b, int32_t zeta, int32_t zq)
 {
 	int32_t t = *a;
 
 	*a = t + *b;
-	*b = mldsa_mont_reduce(zeta * ((int64_t)t - *b));
+	*b = mldsa_mulz(t - *b, zeta, zq);
 }
 
-/* Algorithm 41, Cooley-Tukey butterflies, two layers per pass over the
- * array (distances len and len / 2, each quadruple loaded once); the
- * operations are those of the layer-by-layer order. Layer `len` block b
- * uses zetas[128 / len + b]. Input |c| < q; output |c| < 9q, since each of
- * the 8 layers adds at most q to the bound. */
+/* Three layers of Algorithm 41 on one block of 8 len coefficients:
+ * distances 4 len, 2 len and len, with the zetas of block k of the first
+ * layer (and blocks 2k, 2k + 1, then 4k .. 4k + 3 of the next two). Each
+ * octuple is loaded and stored once. */
+static void mldsa_ntt3(int32_t *c, unsigned len, unsigned k)
+{
+	const int32_t z1 = mldsa_zetas[k], z2a = mldsa_zetas[2 * k], z2b = mldsa_zetas[2 * k + 1];
+	const int32_t z3a = mldsa_zetas[4 * k], z3b = mldsa_zetas[4 * k + 1];
+	const int32_t z3c = mldsa_zetas[4 * k + 2], z3d = mldsa_zetas[4 * k + 3];
+	const int32_t q1 = mldsa_zq(z1), q2a = mldsa_zq(z2a), q2b = mldsa_zq(z2b);
+	const int32_t q3a = mldsa_zq(z3a), q3b = mldsa_zq(z3b);
+	const int32_t q3c = mldsa_zq(z3c), q3d = mldsa_zq(z3d);
+
+	for (unsigned j = 0; j < len; j++) {
+		int32_t x0 = c[j], x1 = c[j + len], x2 = c[j + 2 * len], x3 = c[j + 3 * len];
+		int32_t x4 = c[j + 4 * len], x5 = c[j + 5 * len];
+		int32_t x6 = c[j + 6 * len], x7 = c[j + 7 * len];
+
+		mldsa_ct(&x0, &x4, z1, q1);
+		mldsa_ct(&x1, &x5, z1, q1);
+		mldsa_ct(&x2, &x6, z1, q1);
+		mldsa_ct(&x3, &x7, z1, q1);
+		mldsa_ct(&x0, &x2, z2a, q2a);
+		mldsa_ct(&x1, &x3, z2a, q2a);
+		mldsa_ct(&x4, &x6, z2b, q2b);
+		mldsa_ct(&x5, &x7, z2b, q2b);
+		mldsa_ct(&x0, &x1, z3a, q3a);
+		mldsa_ct(&x2, &x3, z3b, q3b);
+		mldsa_ct(&x4, &x5, z3c, q3c);
+		mldsa_ct(&x6, &x7, z3d, q3d);
+		c[j] = x0;
+		c[j + len] = x1;
+		c[j + 2 * len] = x2;
+		c[j + 3 * len] = x3;
+		c[j + 4 * len] = x4;
+		c[j + 5 * len] = x5;
+		c[j + 6 * len] = x6;
+		c[j + 7 * len] = x7;
+	}
+}
+
+/* Algorithm 41, Cooley-Tukey butterflies; layer `len` block b uses
+ * zetas[128 / len + b]. Layers 128-64-32, then 16-8-4 (eight blocks of
+ * 32), then 2-1 (64 blocks of 4); the operations are those of the
+ * layer-by-layer order. Input |c| < q; output |c| < 9q, since each of the
+ * 8 layers adds at most q to the bound. */
 void mldsa_ntt_c(struct mldsa_poly *p)
 {
-	for (unsigned len = 128; len >= 2; len >>= 2) {
-		unsigned h = len / 2;
+	mldsa_ntt3(p->c, 32, 1);
+	for (unsigned b = 0; b < 8; b++)
+		mldsa_ntt3(p->c + 32 * b, 4, 8 + b);
+	for (unsigned b = 0; b < 64; b++) {
+		int32_t *c = p->c + 4 * b;
+		const int32_t z1 = mldsa_zetas[64 + b], q1 = mldsa_zq(z1);
+		const int32_t z2a = mldsa_zetas[128 + 2 * b], z2b = mldsa_zetas[129 + 2 * b];
+		int32_t x0 = c[0], x1 = c[1], x2 = c[2], x3 = c[3];
 
-		for (unsigned b = 0; b < 128 / len; b++) {
-			unsigned start = 2 * len * b;
-			int64_t z1 = mldsa_zetas[128 / len + b];
-			int64_t z2a = mldsa_zetas[256 / len + 2 * b];
-			int64_t z2b = mldsa_zetas[256 / len + 2 * b + 1];
-
-			for (unsigned j = start; j < start + h; j++) {
-				int32_t x0 = p->c[j], x1 = p->c[j + h];
-				int32_t x2 = p->c[j + len], x3 = p->c[j + len + h];
-
-				mldsa_ct(&x0, &x2, z1);
-				mldsa_ct(&x1, &x3, z1);
-				mldsa_ct(&x0, &x1, z2a);
-				mldsa_ct(&x2, &x3, z2b);
-				p->c[j] = x0;
-				p->c[j + h] = x1;
-				p->c[j + len] = x2;
-				p->c[j + len + h] = x3;
-			}
-		}
+		mldsa_ct(&x0, &x2, z1, q1);
+		mldsa_ct(&x1, &x3, z1, q1);
+		mldsa_ct(&x0, &x1, z2a, mldsa_zq(z2a));
+		mldsa_ct(&x2, &x3, z2b, mldsa_zq(z2b));
+		c[0] = x0;
+		c[1] = x1;
+		c[2] = x2;
+		c[3] = x3;
 	}
 }
 
-/* Algorithm 42, Gentleman-Sande butterflies, two layers per pass
- * (distances len and 2 len); layer `len` block b uses -zetas[256 / len - 1
- * - b]. The final scaling by 256^-1 is folded into f = 2^64 / 256 mod q, so
- * the output carries one factor 2^32: exactly what cancels the 2^-32 of a
- * preceding pointwise Montgomery product. Input |c| < q; sums double per
- * layer, so after 8 layers |c| < 256q < 2^31; output |c| < q. */
+/* Layers len and 2 len of Algorithm 42 on eight coefficients x[i] at
+ * distance len, with the zetas of the four blocks of the first (in array
+ * order) and the two of the second: z[0..3], z[4..5] (zq: zeta * q^-1). */
+#define MLDSA_GS2(x0, x1, x2, x3, x4, x5, x6, x7, z, zq)        \
+	do {                                                     \
+		mldsa_gs(&x0, &x1, z[0], zq[0]);                 \
+		mldsa_gs(&x2, &x3, z[1], zq[1]);                 \
+		mldsa_gs(&x4, &x5, z[2], zq[2]);                 \
+		mldsa_gs(&x6, &x7, z[3], zq[3]);                 \
+		mldsa_gs(&x0, &x2, z[4], zq[4]);                 \
+		mldsa_gs(&x1, &x3, z[4], zq[4]);                 \
+		mldsa_gs(&x4, &x6, z[5], zq[5]);                 \
+		mldsa_gs(&x5, &x7, z[5], zq[5]);                 \
+	} while (0)
+
+/* Layer-len zetas of blocks k, k - 1, k - 2, k - 3 and layer-2len ones of
+ * blocks k2, k2 - 1, negated (Algorithm 42 uses -zeta). */
+static void mldsa_gs2_zetas(int32_t z[6], int32_t zq[6], unsigned k, unsigned k2)
+{
+	for (unsigned i = 0; i < 4; i++)
+		z[i] = -mldsa_zetas[k - i];
+	for (unsigned i = 0; i < 2; i++)
+		z[4 + i] = -mldsa_zetas[k2 - i];
+	for (unsigned i = 0; i < 6; i++)
+		zq[i] = mldsa_zq(z[i]);
+}
+
+/* Algorithm 42, Gentleman-Sande butterflies; layer `len` block b uses
+ * -zetas[256 / len - 1 - b]. Layers 1-2 (64 blocks of 4), 4-8-16 (eight
+ * blocks of 32), then 32-64-128. The final scaling by 256^-1 is folded
+ * into f = 2^64 / 256 mod q, so the output carries one factor 2^32:
+ * exactly what cancels the 2^-32 of a preceding pointwise Montgomery
+ * product. Input |c| < q; sums double per layer, so after 8 layers |c| <
+ * 256q < 2^31; output |c| < q. The last layer applies f itself: its sums
+ * are multiplied by f, its differences by zf = -zetas[1] * f * 2^-32 mod
+ * q, one reduction each instead of a butterfly one and a scaling one. */
 void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 {
-	const int64_t f = 41978;
+	const int64_t f = 41978, zf = 3975713;
+	int32_t z[6], zq[6];
 
-	for (unsigned len = 1; len < MLDSA_N; len <<= 2) {
-		for (unsigned b = 0; b < 64 / len; b++) {
-			unsigned start = 4 * len * b;
-			int64_t z1a = -mldsa_zetas[256 / len - 1 - 2 * b];
-			int64_t z1b = -mldsa_zetas[256 / len - 2 - 2 * b];
-			int64_t z2 = -mldsa_zetas[128 / len - 1 - b];
+	for (unsigned b = 0; b < 64; b++) {
+		int32_t *c = p->c + 4 * b;
+		const int32_t z1a = -mldsa_zetas[255 - 2 * b], z1b = -mldsa_zetas[254 - 2 * b];
+		const int32_t z2 = -mldsa_zetas[127 - b], q2 = mldsa_zq(z2);
+		int32_t x0 = c[0], x1 = c[1], x2 = c[2], x3 = c[3];
 
-			for (unsigned j = start; j < start + len; j++) {
-				int32_t x0 = p->c[j], x1 = p->c[j + len];
-				int32_t x2 = p->c[j + 2 * len], x3 = p->c[j + 3 * len];
+		mldsa_gs(&x0, &x1, z1a, mldsa_zq(z1a));
+		mldsa_gs(&x2, &x3, z1b, mldsa_zq(z1b));
+		mldsa_gs(&x0, &x2, z2, q2);
+		mldsa_gs(&x1, &x3, z2, q2);
+		c[0] = x0;
+		c[1] = x1;
+		c[2] = x2;
+		c[3] = x3;
+	}
+	for (unsigned b = 0; b < 8; b++) {
+		int32_t *c = p->c + 32 * b;
+		const int32_t w = -mldsa_zetas[15 - b], qw = mldsa_zq(w);
 
-				mldsa_gs(&x0, &x1, z1a);
-				mldsa_gs(&x2, &x3, z1b);
-				mldsa_gs(&x0, &x2, z2);
-				mldsa_gs(&x1, &x3, z2);
-				p->c[j] = x0;
-				p->c[j + len] = x1;
-				p->c[j + 2 * len] = x2;
-				p->c[j + 3 * len] = x3;
-			}
+		mldsa_gs2_zetas(z, zq, 63 - 4 * b, 31 - 2 * b);
+		for (unsigned j = 0; j < 4; j++) {
+			int32_t x0 = c[j], x1 = c[j + 4], x2 = c[j + 8], x3 = c[j + 12];
+			int32_t x4 = c[j + 16], x5 = c[j + 20], x6 = c[j + 24], x7 = c[j + 28];
+
+			MLDSA_GS2(x0, x1, x2, x3, x4, x5, x6, x7, z, zq);
+			mldsa_gs(&x0, &x4, w, qw);
+			mldsa_gs(&x1, &x5, w, qw);
+			mldsa_gs(&x2, &x6, w, qw);
+			mldsa_gs(&x3, &x7, w, qw);
+			c[j] = x0;
+			c[j + 4] = x1;
+			c[j + 8] = x2;
+			c[j + 12] = x3;
+			c[j + 16] = x4;
+			c[j + 20] = x5;
+			c[j + 24] = x6;
+			c[j + 28] = x7;
 		}
 	}
-	for (unsigned j = 0; j < MLDSA_N; j++)
-		p->c[j] = mldsa_mont_reduce(f * p->c[j]);
+	mldsa_gs2_zetas(z, zq, 7, 3);
+	for (unsigned j = 0; j < 32; j++) {
+		int32_t *c = p->c + j;
+		int32_t x0 = c[0], x1 = c[32], x2 = c[64], x3 = c[96];
+		int32_t x4 = c[128], x5 = c[160], x6 = c[192], x7 = c[224];
+
+		MLDSA_GS2(x0, x1, x2, x3, x4, x5, x6, x7, z, zq);
+		c[0] = mldsa_mont_reduce(f * ((int64_t)x0 + x4));
+		c[32] = mldsa_mont_reduce(f * ((int64_t)x1 + x5));
+		c[64] = mldsa_mont_reduce(f * ((int64_t)x2 + x6));
+		c[96] = mldsa_mont_reduce(f * ((int64_t)x3 + x7));
+		c[128] = mldsa_mont_reduce(zf * ((int64_t)x0 - x4));
+		c[160] = mldsa_mont_reduce(zf * ((int64_t)x1 - x5));
+		c[192] = mldsa_mont_reduce(zf * ((int64_t)x2 - x6));
+		c[224] = mldsa_mont_reduce(zf * ((int64_t)x3 - x7));
+	}
 }
 
 #if defined(__x86_64__)

@@ -130,6 +130,99 @@ void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_
 		mldsa_acc1(r->c, ext->c, c->off[t], -1);
 }
 
+/* The same in 16-bit lanes, twice as many per vector, for |s| <= 512: all
+ * partial sums stay within 49 * 512 < 2^15. r gets the sum of the copies
+ * at offsets off[0, nplus) minus those at off[nplus, n). */
+static void mldsa_add16(int16_t *restrict r, const int16_t *restrict ext, const uint16_t *off)
+{
+	const int16_t *a = ext + off[0], *b = ext + off[1], *c = ext + off[2], *d = ext + off[3];
+
+	for (unsigned k = 0; k < MLDSA_N; k++)
+		r[k] = (int16_t)(r[k] + ((a[k] + b[k]) + (c[k] + d[k])));
+}
+
+static void mldsa_sub16(int16_t *restrict r, const int16_t *restrict ext, const uint16_t *off)
+{
+	const int16_t *a = ext + off[0], *b = ext + off[1], *c = ext + off[2], *d = ext + off[3];
+
+	for (unsigned k = 0; k < MLDSA_N; k++)
+		r[k] = (int16_t)(r[k] - ((a[k] + b[k]) + (c[k] + d[k])));
+}
+
+static void mldsa_add16_1(int16_t *restrict r, const int16_t *restrict ext, int32_t sign)
+{
+	for (unsigned k = 0; k < MLDSA_N; k++)
+		r[k] = (int16_t)(r[k] + sign * ext[k]);
+}
+
+static void mldsa_mul_challenge16(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
+				  struct mldsa_poly_ext *restrict ext)
+{
+	int16_t *acc = ext->acc;
+	unsigned t;
+
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		acc[i] = 0;
+	for (t = 0; t + 4 <= c->nplus; t += 4)
+		mldsa_add16(acc, ext->h, c->off + t);
+	for (; t < c->nplus; t++)
+		mldsa_add16_1(acc, ext->h + c->off[t], 1);
+	for (; t + 4 <= c->n; t += 4)
+		mldsa_sub16(acc, ext->h, c->off + t);
+	for (; t < c->n; t++)
+		mldsa_add16_1(acc, ext->h + c->off[t], -1);
+	for (unsigned i = 0; i < MLDSA_N; i++)
+		r->c[i] = acc[i];
+}
+
+void mldsa_poly_mul_challenge_small(struct mldsa_poly *restrict r,
+				    const struct mldsa_challenge *c, const struct mldsa_poly *s,
+				    struct mldsa_poly_ext *restrict ext)
+{
+#if defined(__x86_64__)
+	if (dv_cpu_avx2()) {
+		mldsa_poly_mul_challenge_avx2(r, c, s, ext);
+		return;
+	}
+#endif
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		ext->h[i] = (int16_t)-s->c[i];
+		ext->h[MLDSA_N + i] = (int16_t)s->c[i];
+	}
+	mldsa_mul_challenge16(r, c, ext);
+}
+
+/* c * t1 * 2^d as (c * (t1 - 512) + 512 * c * u) * 2^d with u = sum_j X^j:
+ * t1 - 512 lies in [-512, 511], so that product is a small one, and
+ * coefficient k of c * u (negacyclic) is sum_{p <= k} c_p - sum_{p > k} c_p. */
+void mldsa_poly_mul_challenge_t1(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
+				 struct mldsa_poly *t1, struct mldsa_poly_ext *restrict ext)
+{
+	int32_t cu[MLDSA_N] = { 0 }, prefix = 0;
+
+#if defined(__x86_64__)
+	if (dv_cpu_avx2()) {
+		mldsa_poly_shiftl(t1);
+		mldsa_poly_mul_challenge_avx2(r, c, t1, ext);
+		return;
+	}
+#endif
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		ext->h[i] = (int16_t)(512 - t1->c[i]);
+		ext->h[MLDSA_N + i] = (int16_t)(t1->c[i] - 512);
+	}
+	mldsa_mul_challenge16(r, c, ext);
+	/* off = N - p: c_p = +1 for t < nplus, -1 after; p = 0 is off = N. */
+	for (unsigned t = 0; t < c->n; t++)
+		cu[(MLDSA_N - c->off[t]) % MLDSA_N] = t < c->nplus ? 1 : -1;
+	for (unsigned k = 0; k < MLDSA_N; k++) {
+		prefix += cu[k];
+		cu[k] = prefix;
+	}
+	for (unsigned k = 0; k < MLDSA_N; k++)
+		r->c[k] = (int32_t)((uint32_t)(r->c[k] + 512 * (2 * cu[k] - prefix)) << MLDSA_D);
+}
+
 uint32_t mldsa_poly_exceeds(const struct mldsa_poly *p, int32_t bound)
 {
 	uint32_t bad = 0;

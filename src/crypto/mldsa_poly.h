@@ -94,7 +94,13 @@ void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 /* s extended negacyclically: c[i] = -s[i], c[N + i] = s[i], so that
  * X^p * s = the 256 entries from N - p on. Scratch for the product below. */
 struct mldsa_poly_ext {
-	int32_t c[2 * MLDSA_N];
+	union {
+		int32_t c[2 * MLDSA_N];
+		struct { /* the 16-bit form of the small products */
+			int16_t h[2 * MLDSA_N];
+			int16_t acc[MLDSA_N];
+		};
+	};
 };
 
 /* The challenge c (public) as the offsets N - p of its nonzero positions
@@ -110,6 +116,14 @@ void mldsa_challenge_prepare(struct mldsa_challenge *ch, const struct mldsa_poly
  * (its copy in `ext` is then secret too, for the caller to wipe). */
 void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
+/* The same for |s| <= 512 (s1, s2), in 16-bit lanes on the portable path. */
+void mldsa_poly_mul_challenge_small(struct mldsa_poly *restrict r,
+				    const struct mldsa_challenge *c, const struct mldsa_poly *s,
+				    struct mldsa_poly_ext *restrict ext);
+/* r = c * t1 * 2^d for t1 in [0, 1023] (Algorithm 8, line 9); t1 is
+ * clobbered. */
+void mldsa_poly_mul_challenge_t1(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
+				 struct mldsa_poly *t1, struct mldsa_poly_ext *restrict ext);
 #if defined(__x86_64__)
 void mldsa_polyvecl_dot_avx2(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 			     const struct mldsa_polyvecl *b);
