@@ -127,6 +127,7 @@ static int add_config_peer(struct dv_device *d, const struct dv_peer_config *pc,
 		dv_peer_set_endpoint(p, (const struct sockaddr *)&pc->endpoint,
 				     pc->endpoint_len);
 	p->persistent_keepalive = pc->persistent_keepalive;
+	dv_timers_device_up(p);
 	return 0;
 }
 

@@ -101,6 +101,12 @@ void dv_timers_session_derived(struct dv_peer *p)
 	p->t_zero_keys = at(p, SEC(3 * DV_REJECT_AFTER_TIME));
 }
 
+void dv_timers_device_up(struct dv_peer *p)
+{
+	if (p->persistent_keepalive)
+		p->t_persistent = at(p, 0);
+}
+
 void dv_timers_stop(struct dv_peer *p)
 {
 	p->t_retransmit = p->t_keepalive = p->t_new_handshake = 0;

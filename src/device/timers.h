@@ -27,6 +27,10 @@ void dv_timers_handshake_initiated(struct dv_peer *p);
 void dv_timers_handshake_complete(struct dv_peer *p);
 /* New transport keys were derived (either side). */
 void dv_timers_session_derived(struct dv_peer *p);
+/* The device starts with this peer configured: a persistent keepalive
+ * goes at the first timer run, as WireGuard sends one when the interface
+ * comes up, so a peer behind NAT is reachable before it has traffic. */
+void dv_timers_device_up(struct dv_peer *p);
 /* Cancels every deadline of the peer (removal, device shutdown). */
 void dv_timers_stop(struct dv_peer *p);
 

@@ -38,6 +38,7 @@ struct fake {
 	unsigned ntun;
 	unsigned nlogs;
 	int drop_all;                /* pump() loses everything this sends */
+	uint16_t keepalive;          /* fake_start: every peer's persistent keepalive */
 	/* identity */
 	uint8_t priv[32], pub[32];
 	uint8_t mldsa_seed[32], mldsa_pk[1952];
@@ -164,6 +165,7 @@ static inline struct dv_device *fake_start(struct fake *f, uint64_t *clock,
 		memcpy(&pcs[i].endpoint, &g->addr, sizeof(g->addr));
 		pcs[i].endpoint_len = sizeof(g->addr);
 		pcs[i].mode = modes ? modes[i] : ifmode;
+		pcs[i].persistent_keepalive = f->keepalive;
 		pcs[i].has_mldsa_public_key = 1;
 		memcpy(pcs[i].mldsa_public_key, g->mldsa_pk, 1952);
 	}

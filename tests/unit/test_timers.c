@@ -251,6 +251,30 @@ static void test_persistent_keepalive(void)
 	teardown();
 }
 
+/* A peer configured with a persistent keepalive (a client behind NAT)
+ * makes itself reachable as soon as the device runs, with no traffic of
+ * its own, as WireGuard sends a keepalive when the interface comes up:
+ * here the keepalive needs a session, so a handshake goes first. */
+static void test_persistent_keepalive_from_config(void)
+{
+	struct fake *pb = &B, *pa = &A;
+
+	clk = 1000 * S;
+	fake_identity(&A, 1);
+	fake_identity(&B, 2);
+	A.keepalive = 25;
+	T_CHECK(fake_start(&A, &clk, DV_MODE_CLASSIC, &pb, NULL, 1) != NULL);
+	T_CHECK(fake_start(&B, &clk, DV_MODE_CLASSIC, &pa, NULL, 1) != NULL);
+	dv_device_timers(A.dev);
+	T_CHECK(count_type(&A, DV_MSG_INITIATION) == 1);
+	pump(both, 2);
+	T_CHECK(A.dev->peers->cur && B.dev->peers->cur);
+	/* Then one per interval of silence. */
+	run_for(25 * S, 100 * MS);
+	T_CHECK(count_type(&A, DV_MSG_DATA) == 1);
+	teardown();
+}
+
 static void test_idle_is_silent(void)
 {
 	setup();
@@ -269,6 +293,7 @@ int main(void)
 	T_RUN(test_reject_after_time);
 	T_RUN(test_zero_keys);
 	T_RUN(test_persistent_keepalive);
+	T_RUN(test_persistent_keepalive_from_config);
 	T_RUN(test_idle_is_silent);
 	return t_done();
 }
