@@ -73,6 +73,8 @@ struct dv_peer {
 	bool need_another_keepalive;
 	bool sent_lastminute_handshake;
 	unsigned handshake_attempts;
+	/* Last handshake message sent, initiation or response (WireGuard's
+	 * last_sent_handshake): at most one per REKEY_TIMEOUT is started. */
 	bool sent_initiation;
 	uint64_t last_initiation_sent_ns; /* valid when sent_initiation */
 
