@@ -43,50 +43,71 @@ const int32_t mldsa_zetas[MLDSA_N] = {
 	-554416, 3919660, -48306, -1362209, 3937738, 1400424, -846154, 1976782,
 };
 
-/* zeta * b * 2^-32 mod q, |result| < q, for |b| < 2^31 and |zeta| < q/2,
- * with zq = zeta * q^-1 mod 2^32: the Montgomery quotient then comes from
- * b directly (b * zq), in parallel with the product b * zeta. */
-static inline int32_t mldsa_mulz(int32_t b, int32_t zeta, int32_t zq)
+/* The high half of a 32 x 32 -> 64 bit unsigned product. */
+static inline uint32_t mldsa_umulhi(uint32_t a, uint32_t b)
 {
-	int32_t m = (int32_t)((uint32_t)b * (uint32_t)zq);
-
-	return (int32_t)(((int64_t)b * zeta - (int64_t)m * MLDSA_Q) >> 32);
+	return (uint32_t)(((uint64_t)a * b) >> 32);
 }
 
-static inline int32_t mldsa_zq(int32_t zeta)
+/* zeta * b * 2^-32 mod q with |result| < q, in unsigned arithmetic so
+ * that compilers can vectorise the butterflies with unsigned high-half
+ * products (SSE2 has no signed ones). x = b + off is b's residue, made
+ * non-negative by the caller's bound off > |b|, with x < 512q; zeta is in
+ * [0, q) and zq = zeta * q^-1 mod 2^32. With m = x zq, x zeta - m q is a
+ * multiple of 2^32 (Montgomery reduction), so its quotient is exactly the
+ * difference of the high halves: one below 512q^2 / 2^32 < q, the other
+ * below q. */
+static inline int32_t mldsa_mulz(int32_t b, uint32_t off, uint32_t zeta, uint32_t zq)
 {
-	return (int32_t)((uint32_t)zeta * (uint32_t)MLDSA_QINV);
+	uint32_t x = (uint32_t)b + off;
+
+	return (int32_t)(mldsa_umulhi(x, zeta) - mldsa_umulhi(x * zq, MLDSA_Q));
+}
+
+/* A zeta (or its negation) of the table as its representative in [0, q). */
+static inline uint32_t mldsa_zu(int32_t zeta)
+{
+	return (uint32_t)(zeta + ((zeta >> 31) & MLDSA_Q));
+}
+
+static inline uint32_t mldsa_zq(uint32_t zeta)
+{
+	return zeta * (uint32_t)MLDSA_QINV;
 }
 
 /* Butterflies of Algorithms 41 and 42 on one coefficient pair. */
-static inline void mldsa_ct(int32_t *a, int32_t *b, int32_t zeta, int32_t zq)
+static inline void mldsa_ct(int32_t *a, int32_t *b, uint32_t zeta, uint32_t zq)
 {
-	int32_t t = mldsa_mulz(*b, zeta, zq);
+	int32_t t = mldsa_mulz(*b, 9 * MLDSA_Q, zeta, zq); /* |b| < 9q */
 
 	*b = *a - t;
 	*a = *a + t;
 }
 
-static inline void mldsa_gs(int32_t *a, int32_t *b, int32_t zeta, int32_t zq)
+static inline void mldsa_gs(int32_t *a, int32_t *b, uint32_t zeta, uint32_t zq)
 {
 	int32_t t = *a;
 
 	*a = t + *b;
-	*b = mldsa_mulz(t - *b, zeta, zq);
+	*b = mldsa_mulz(t - *b, 256 * MLDSA_Q, zeta, zq); /* |a - b| <= 256q */
 }
 
 /* Three layers of Algorithm 41 on one block of 8 len coefficients:
  * distances 4 len, 2 len and len, with the zetas of block k of the first
  * layer (and blocks 2k, 2k + 1, then 4k .. 4k + 3 of the next two). Each
- * octuple is loaded and stored once. */
-static void mldsa_ntt3(int32_t *c, unsigned len, unsigned k)
+ * octuple is loaded and stored once. Inlined so that len is a constant:
+ * the compiler then sees the eight rows apart and vectorises over j. */
+static inline __attribute__((always_inline)) void mldsa_ntt3(int32_t *c, unsigned len,
+								unsigned k)
 {
-	const int32_t z1 = mldsa_zetas[k], z2a = mldsa_zetas[2 * k], z2b = mldsa_zetas[2 * k + 1];
-	const int32_t z3a = mldsa_zetas[4 * k], z3b = mldsa_zetas[4 * k + 1];
-	const int32_t z3c = mldsa_zetas[4 * k + 2], z3d = mldsa_zetas[4 * k + 3];
-	const int32_t q1 = mldsa_zq(z1), q2a = mldsa_zq(z2a), q2b = mldsa_zq(z2b);
-	const int32_t q3a = mldsa_zq(z3a), q3b = mldsa_zq(z3b);
-	const int32_t q3c = mldsa_zq(z3c), q3d = mldsa_zq(z3d);
+	const uint32_t z1 = mldsa_zu(mldsa_zetas[k]);
+	const uint32_t z2a = mldsa_zu(mldsa_zetas[2 * k]), z2b = mldsa_zu(mldsa_zetas[2 * k + 1]);
+	const uint32_t z3a = mldsa_zu(mldsa_zetas[4 * k]), z3b = mldsa_zu(mldsa_zetas[4 * k + 1]);
+	const uint32_t z3c = mldsa_zu(mldsa_zetas[4 * k + 2]);
+	const uint32_t z3d = mldsa_zu(mldsa_zetas[4 * k + 3]);
+	const uint32_t q1 = mldsa_zq(z1), q2a = mldsa_zq(z2a), q2b = mldsa_zq(z2b);
+	const uint32_t q3a = mldsa_zq(z3a), q3b = mldsa_zq(z3b);
+	const uint32_t q3c = mldsa_zq(z3c), q3d = mldsa_zq(z3d);
 
 	for (unsigned j = 0; j < len; j++) {
 		int32_t x0 = c[j], x1 = c[j + len], x2 = c[j + 2 * len], x3 = c[j + 3 * len];
@@ -128,8 +149,9 @@ void mldsa_ntt_c(struct mldsa_poly *p)
 		mldsa_ntt3(p->c + 32 * b, 4, 8 + b);
 	for (unsigned b = 0; b < 64; b++) {
 		int32_t *c = p->c + 4 * b;
-		const int32_t z1 = mldsa_zetas[64 + b], q1 = mldsa_zq(z1);
-		const int32_t z2a = mldsa_zetas[128 + 2 * b], z2b = mldsa_zetas[129 + 2 * b];
+		const uint32_t z1 = mldsa_zu(mldsa_zetas[64 + b]), q1 = mldsa_zq(z1);
+		const uint32_t z2a = mldsa_zu(mldsa_zetas[128 + 2 * b]);
+		const uint32_t z2b = mldsa_zu(mldsa_zetas[129 + 2 * b]);
 		int32_t x0 = c[0], x1 = c[1], x2 = c[2], x3 = c[3];
 
 		mldsa_ct(&x0, &x2, z1, q1);
@@ -143,51 +165,79 @@ void mldsa_ntt_c(struct mldsa_poly *p)
 	}
 }
 
-/* Layers len and 2 len of Algorithm 42 on eight coefficients x[i] at
- * distance len, with the zetas of the four blocks of the first (in array
- * order) and the two of the second: z[0..3], z[4..5] (zq: zeta * q^-1). */
-#define MLDSA_GS2(x0, x1, x2, x3, x4, x5, x6, x7, z, zq)        \
-	do {                                                     \
-		mldsa_gs(&x0, &x1, z[0], zq[0]);                 \
-		mldsa_gs(&x2, &x3, z[1], zq[1]);                 \
-		mldsa_gs(&x4, &x5, z[2], zq[2]);                 \
-		mldsa_gs(&x6, &x7, z[3], zq[3]);                 \
-		mldsa_gs(&x0, &x2, z[4], zq[4]);                 \
-		mldsa_gs(&x1, &x3, z[4], zq[4]);                 \
-		mldsa_gs(&x4, &x6, z[5], zq[5]);                 \
-		mldsa_gs(&x5, &x7, z[5], zq[5]);                 \
-	} while (0)
-
-/* Layer-len zetas of blocks k, k - 1, k - 2, k - 3 and layer-2len ones of
- * blocks k2, k2 - 1, negated (Algorithm 42 uses -zeta). */
-static void mldsa_gs2_zetas(int32_t z[6], int32_t zq[6], unsigned k, unsigned k2)
+/* Three layers of Algorithm 42 on one block of 8 len coefficients:
+ * distances len, 2 len and 4 len, with the zetas of blocks k .. k - 3 of
+ * the first layer (in array order), (k - 1) / 2 and the one before of the
+ * second and (k - 3) / 4 of the third, where layer `len` block b uses
+ * -zetas[256 / len - 1 - b]. Inlined so that len is a constant. With
+ * `last` (the block of layers 32-64-128), the third layer also applies
+ * the final scaling: its sums are multiplied by f = 2^64 / 256 mod q, its
+ * differences by zf = -zetas[1] * f * 2^-32 mod q, one reduction each. */
+static inline __attribute__((always_inline)) void mldsa_invntt3(int32_t *c, unsigned len,
+								  unsigned k, int last)
 {
-	for (unsigned i = 0; i < 4; i++)
-		z[i] = -mldsa_zetas[k - i];
-	for (unsigned i = 0; i < 2; i++)
-		z[4 + i] = -mldsa_zetas[k2 - i];
-	for (unsigned i = 0; i < 6; i++)
-		zq[i] = mldsa_zq(z[i]);
+	const uint32_t za = mldsa_zu(-mldsa_zetas[k]), zb = mldsa_zu(-mldsa_zetas[k - 1]);
+	const uint32_t zc = mldsa_zu(-mldsa_zetas[k - 2]), zd = mldsa_zu(-mldsa_zetas[k - 3]);
+	const uint32_t y1 = mldsa_zu(-mldsa_zetas[(k - 1) / 2]);
+	const uint32_t y2 = mldsa_zu(-mldsa_zetas[(k - 1) / 2 - 1]);
+	const uint32_t w = last ? 41978 : mldsa_zu(-mldsa_zetas[(k - 3) / 4]);
+	const uint32_t wd = last ? 3975713 : w;
+	const uint32_t qa = mldsa_zq(za), qb = mldsa_zq(zb), qc = mldsa_zq(zc);
+	const uint32_t qd = mldsa_zq(zd), r1 = mldsa_zq(y1), r2 = mldsa_zq(y2);
+	const uint32_t qw = mldsa_zq(w), qwd = mldsa_zq(wd);
+
+	for (unsigned j = 0; j < len; j++) {
+		int32_t x0 = c[j], x1 = c[j + len], x2 = c[j + 2 * len], x3 = c[j + 3 * len];
+		int32_t x4 = c[j + 4 * len], x5 = c[j + 5 * len];
+		int32_t x6 = c[j + 6 * len], x7 = c[j + 7 * len];
+
+		mldsa_gs(&x0, &x1, za, qa);
+		mldsa_gs(&x2, &x3, zb, qb);
+		mldsa_gs(&x4, &x5, zc, qc);
+		mldsa_gs(&x6, &x7, zd, qd);
+		mldsa_gs(&x0, &x2, y1, r1);
+		mldsa_gs(&x1, &x3, y1, r1);
+		mldsa_gs(&x4, &x6, y2, r2);
+		mldsa_gs(&x5, &x7, y2, r2);
+		if (last) {
+			c[j] = mldsa_mulz(x0 + x4, 256 * MLDSA_Q, w, qw);
+			c[j + len] = mldsa_mulz(x1 + x5, 256 * MLDSA_Q, w, qw);
+			c[j + 2 * len] = mldsa_mulz(x2 + x6, 256 * MLDSA_Q, w, qw);
+			c[j + 3 * len] = mldsa_mulz(x3 + x7, 256 * MLDSA_Q, w, qw);
+			c[j + 4 * len] = mldsa_mulz(x0 - x4, 256 * MLDSA_Q, wd, qwd);
+			c[j + 5 * len] = mldsa_mulz(x1 - x5, 256 * MLDSA_Q, wd, qwd);
+			c[j + 6 * len] = mldsa_mulz(x2 - x6, 256 * MLDSA_Q, wd, qwd);
+			c[j + 7 * len] = mldsa_mulz(x3 - x7, 256 * MLDSA_Q, wd, qwd);
+			continue;
+		}
+		mldsa_gs(&x0, &x4, w, qw);
+		mldsa_gs(&x1, &x5, w, qw);
+		mldsa_gs(&x2, &x6, w, qw);
+		mldsa_gs(&x3, &x7, w, qw);
+		c[j] = x0;
+		c[j + len] = x1;
+		c[j + 2 * len] = x2;
+		c[j + 3 * len] = x3;
+		c[j + 4 * len] = x4;
+		c[j + 5 * len] = x5;
+		c[j + 6 * len] = x6;
+		c[j + 7 * len] = x7;
+	}
 }
 
-/* Algorithm 42, Gentleman-Sande butterflies; layer `len` block b uses
- * -zetas[256 / len - 1 - b]. Layers 1-2 (64 blocks of 4), 4-8-16 (eight
- * blocks of 32), then 32-64-128. The final scaling by 256^-1 is folded
- * into f = 2^64 / 256 mod q, so the output carries one factor 2^32:
- * exactly what cancels the 2^-32 of a preceding pointwise Montgomery
- * product. Input |c| < q; sums double per layer, so after 8 layers |c| <
- * 256q < 2^31; output |c| < q. The last layer applies f itself: its sums
- * are multiplied by f, its differences by zf = -zetas[1] * f * 2^-32 mod
- * q, one reduction each instead of a butterfly one and a scaling one. */
+/* Algorithm 42, Gentleman-Sande butterflies: layers 1-2 (64 blocks of 4),
+ * 4-8-16 (eight blocks of 32), then 32-64-128. The final scaling by
+ * 256^-1 is folded into f = 2^64 / 256 mod q, so the output carries one
+ * factor 2^32: exactly what cancels the 2^-32 of a preceding pointwise
+ * Montgomery product. Input |c| <= q; sums double per layer, so after 8
+ * layers |c| <= 256q < 2^31; output |c| < q. */
 void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 {
-	const int64_t f = 41978, zf = 3975713;
-	int32_t z[6], zq[6];
-
 	for (unsigned b = 0; b < 64; b++) {
 		int32_t *c = p->c + 4 * b;
-		const int32_t z1a = -mldsa_zetas[255 - 2 * b], z1b = -mldsa_zetas[254 - 2 * b];
-		const int32_t z2 = -mldsa_zetas[127 - b], q2 = mldsa_zq(z2);
+		const uint32_t z1a = mldsa_zu(-mldsa_zetas[255 - 2 * b]);
+		const uint32_t z1b = mldsa_zu(-mldsa_zetas[254 - 2 * b]);
+		const uint32_t z2 = mldsa_zu(-mldsa_zetas[127 - b]), q2 = mldsa_zq(z2);
 		int32_t x0 = c[0], x1 = c[1], x2 = c[2], x3 = c[3];
 
 		mldsa_gs(&x0, &x1, z1a, mldsa_zq(z1a));
@@ -199,46 +249,9 @@ void mldsa_invntt_tomont_c(struct mldsa_poly *p)
 		c[2] = x2;
 		c[3] = x3;
 	}
-	for (unsigned b = 0; b < 8; b++) {
-		int32_t *c = p->c + 32 * b;
-		const int32_t w = -mldsa_zetas[15 - b], qw = mldsa_zq(w);
-
-		mldsa_gs2_zetas(z, zq, 63 - 4 * b, 31 - 2 * b);
-		for (unsigned j = 0; j < 4; j++) {
-			int32_t x0 = c[j], x1 = c[j + 4], x2 = c[j + 8], x3 = c[j + 12];
-			int32_t x4 = c[j + 16], x5 = c[j + 20], x6 = c[j + 24], x7 = c[j + 28];
-
-			MLDSA_GS2(x0, x1, x2, x3, x4, x5, x6, x7, z, zq);
-			mldsa_gs(&x0, &x4, w, qw);
-			mldsa_gs(&x1, &x5, w, qw);
-			mldsa_gs(&x2, &x6, w, qw);
-			mldsa_gs(&x3, &x7, w, qw);
-			c[j] = x0;
-			c[j + 4] = x1;
-			c[j + 8] = x2;
-			c[j + 12] = x3;
-			c[j + 16] = x4;
-			c[j + 20] = x5;
-			c[j + 24] = x6;
-			c[j + 28] = x7;
-		}
-	}
-	mldsa_gs2_zetas(z, zq, 7, 3);
-	for (unsigned j = 0; j < 32; j++) {
-		int32_t *c = p->c + j;
-		int32_t x0 = c[0], x1 = c[32], x2 = c[64], x3 = c[96];
-		int32_t x4 = c[128], x5 = c[160], x6 = c[192], x7 = c[224];
-
-		MLDSA_GS2(x0, x1, x2, x3, x4, x5, x6, x7, z, zq);
-		c[0] = mldsa_mont_reduce(f * ((int64_t)x0 + x4));
-		c[32] = mldsa_mont_reduce(f * ((int64_t)x1 + x5));
-		c[64] = mldsa_mont_reduce(f * ((int64_t)x2 + x6));
-		c[96] = mldsa_mont_reduce(f * ((int64_t)x3 + x7));
-		c[128] = mldsa_mont_reduce(zf * ((int64_t)x0 - x4));
-		c[160] = mldsa_mont_reduce(zf * ((int64_t)x1 - x5));
-		c[192] = mldsa_mont_reduce(zf * ((int64_t)x2 - x6));
-		c[224] = mldsa_mont_reduce(zf * ((int64_t)x3 - x7));
-	}
+	for (unsigned b = 0; b < 8; b++)
+		mldsa_invntt3(p->c + 32 * b, 4, 63 - 4 * b, 0);
+	mldsa_invntt3(p->c, 32, 7, 1);
 }
 
 #if defined(__x86_64__)

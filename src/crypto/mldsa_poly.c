@@ -44,9 +44,12 @@ void mldsa_poly_freeze(struct mldsa_poly *p)
 		p->c[i] = mldsa_caddq(mldsa_reduce32(p->c[i]));
 }
 
-/* One reduction per coefficient instead of one per product: with a in
- * [0, q) and |b| < 9q (an NTT output), each product is below 9q^2 and the
- * sum of l = 5 of them below 2^31 q, the input bound of mldsa_mont_reduce. */
+/* One reduction per coefficient instead of one per product, in unsigned
+ * arithmetic so that compilers can vectorise the loop with 32 x 32 -> 64
+ * bit unsigned products (SSE2 has no signed ones): b + 9q lies in [0, 18q)
+ * and has the residue of b; the sum of l = 5 products is below 90q^2 <
+ * 2^53, and acc + m q with m = -acc q^-1 mod 2^32 is a multiple of 2^32
+ * below 2^32 * 1.18q, so the quotient minus q lies in [-q, q). */
 void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 			const struct mldsa_polyvecl *b)
 {
@@ -57,11 +60,14 @@ void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 	}
 #endif
 	for (unsigned i = 0; i < MLDSA_N; i++) {
-		int64_t acc = 0;
+		uint64_t acc = 0;
+		uint32_t m;
 
 		for (unsigned j = 0; j < MLDSA_L; j++)
-			acc += (int64_t)a->v[j].c[i] * b->v[j].c[i];
-		r->c[i] = mldsa_mont_reduce(acc);
+			acc += (uint64_t)(uint32_t)a->v[j].c[i] *
+			       (uint32_t)(b->v[j].c[i] + 9 * MLDSA_Q);
+		m = (uint32_t)acc * (uint32_t)-MLDSA_QINV;
+		r->c[i] = (int32_t)((acc + (uint64_t)m * MLDSA_Q) >> 32) - MLDSA_Q;
 	}
 }
 

@@ -141,10 +141,10 @@ static void test_mul_challenge(void)
 	}
 }
 
-/* The AVX2 transforms must agree with the portable ones, on inputs at the
- * edges of their bounds (|c| < q in, as the callers give): the forward
- * ones bit for bit, the inverse ones mod q (the portable one folds the
- * final scaling differently), both with |c| < q out. */
+/* The AVX2 transforms must agree with the portable ones mod q (they pick
+ * different representatives), on inputs at the edges of their bounds (|c|
+ * < q in, as the callers give), with outputs within the bounds the callers
+ * rely on: |c| < 9q after the forward, |c| < q after the inverse one. */
 static void test_ntt_avx2_matches(void)
 {
 #if defined(__x86_64__)
@@ -164,9 +164,12 @@ static void test_ntt_avx2_matches(void)
 		b = a;
 		mldsa_ntt_c(&a);
 		mldsa_ntt_avx2(&b);
-		bad += memcmp(&a, &b, sizeof(a)) != 0;
-		for (unsigned i = 0; i < MLDSA_N; i++)
+		for (unsigned i = 0; i < MLDSA_N; i++) {
+			bad += a.c[i] <= -9 * MLDSA_Q || a.c[i] >= 9 * MLDSA_Q ||
+			       b.c[i] <= -9 * MLDSA_Q || b.c[i] >= 9 * MLDSA_Q;
 			a.c[i] = mldsa_reduce32(a.c[i]);
+			bad += modq(a.c[i]) != modq(mldsa_reduce32(b.c[i]));
+		}
 		b = a;
 		mldsa_invntt_tomont_c(&a);
 		mldsa_invntt_tomont_avx2(&b);
