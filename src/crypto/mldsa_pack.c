@@ -57,6 +57,29 @@ static void mldsa_unpack_bits(struct mldsa_poly *p, const uint8_t *in, int32_t o
 	}
 }
 
+/* SimpleBitUnpack(., 2^10 - 1) of Algorithm 23: four coefficients per
+ * five bytes. */
+static void mldsa_t1_unpack(struct mldsa_poly *p, const uint8_t *in)
+{
+	for (unsigned i = 0; i < MLDSA_N / 4; i++) {
+		const uint8_t *b = in + 5 * i;
+
+		p->c[4 * i] = (b[0] | b[1] << 8) & 0x3ff;
+		p->c[4 * i + 1] = (b[1] >> 2 | b[2] << 6) & 0x3ff;
+		p->c[4 * i + 2] = (b[2] >> 4 | b[3] << 4) & 0x3ff;
+		p->c[4 * i + 3] = b[3] >> 6 | b[4] << 2;
+	}
+}
+
+/* BitUnpack(., eta, eta) of Algorithm 25: eta minus each half-byte. */
+static void mldsa_eta_unpack(struct mldsa_poly *p, const uint8_t *in)
+{
+	for (unsigned i = 0; i < MLDSA_N / 2; i++) {
+		p->c[2 * i] = MLDSA_ETA - (in[i] & 15);
+		p->c[2 * i + 1] = MLDSA_ETA - (in[i] >> 4);
+	}
+}
+
 /* Algorithm 22: rho || SimpleBitPack(t1[i], 2^10 - 1). t1 in [0, 1023]. */
 void mldsa_pk_encode(uint8_t *pk, const uint8_t rho[32], const struct mldsa_polyveck *t1)
 {
@@ -72,7 +95,7 @@ void mldsa_pk_decode(uint8_t rho[32], struct mldsa_polyveck *t1, const uint8_t *
 	for (unsigned b = 0; b < 32; b++)
 		rho[b] = pk[b];
 	for (unsigned i = 0; i < MLDSA_K; i++)
-		mldsa_unpack_bits(&t1->v[i], pk + 32 + i * MLDSA_T1_POLY_LEN, 0, 1, 10);
+		mldsa_t1_unpack(&t1->v[i], pk + 32 + i * MLDSA_T1_POLY_LEN);
 }
 
 /* Algorithm 24: rho || K || tr || BitPack(s1, eta, eta) || BitPack(s2, eta,
@@ -110,11 +133,9 @@ void mldsa_sk_decode(uint8_t rho[32], uint8_t key[32], uint8_t tr[MLDSA_TR_LEN],
 	for (unsigned b = 0; b < MLDSA_TR_LEN; b++)
 		tr[b] = sk[64 + b];
 	for (unsigned i = 0; i < MLDSA_L; i++)
-		mldsa_unpack_bits(&s1->v[i], sk + MLDSA_SK_S1_OFF + i * MLDSA_ETA_POLY_LEN,
-				  MLDSA_ETA, -1, 4);
+		mldsa_eta_unpack(&s1->v[i], sk + MLDSA_SK_S1_OFF + i * MLDSA_ETA_POLY_LEN);
 	for (unsigned i = 0; i < MLDSA_K; i++)
-		mldsa_unpack_bits(&s2->v[i], sk + MLDSA_SK_S2_OFF + i * MLDSA_ETA_POLY_LEN,
-				  MLDSA_ETA, -1, 4);
+		mldsa_eta_unpack(&s2->v[i], sk + MLDSA_SK_S2_OFF + i * MLDSA_ETA_POLY_LEN);
 	for (unsigned i = 0; i < MLDSA_K; i++)
 		mldsa_unpack_bits(&t0->v[i], sk + MLDSA_SK_T0_OFF + i * MLDSA_T0_POLY_LEN,
 				  1 << (MLDSA_D - 1), -1, MLDSA_D);
@@ -193,15 +214,18 @@ int mldsa_sig_decode(uint8_t ctilde[MLDSA_CTILDE_LEN], struct mldsa_polyvecl *z,
 {
 	for (unsigned b = 0; b < MLDSA_CTILDE_LEN; b++)
 		ctilde[b] = sig[b];
-	for (unsigned i = 0; i < MLDSA_L; i++)
-		mldsa_unpack_bits(&z->v[i], sig + MLDSA_SIG_Z_OFF + i * MLDSA_Z_POLY_LEN,
-				  MLDSA_GAMMA1, -1, 20);
+	for (unsigned i = 0; i < MLDSA_L; i++) /* the encoding of the mask y */
+		mldsa_mask_unpack(&z->v[i], sig + MLDSA_SIG_Z_OFF + i * MLDSA_Z_POLY_LEN);
 	return mldsa_hint_unpack(h, sig + MLDSA_SIG_H_OFF);
 }
 
-/* Algorithm 28: SimpleBitPack(w1[i], 15), 4 bits per coefficient. */
+/* Algorithm 28: SimpleBitPack(w1[i], 15), 4 bits per coefficient: two
+ * to a byte, the even one in the low half (a loop that vectorises; it runs
+ * once per signing attempt). */
 void mldsa_w1_encode(uint8_t out[MLDSA_W1_LEN], const struct mldsa_polyveck *w1)
 {
 	for (unsigned i = 0; i < MLDSA_K; i++)
-		mldsa_pack_bits(out + i * MLDSA_W1_POLY_LEN, &w1->v[i], 0, 1, 4);
+		for (unsigned j = 0; j < MLDSA_N / 2; j++)
+			out[i * MLDSA_W1_POLY_LEN + j] =
+				(uint8_t)(w1->v[i].c[2 * j] | w1->v[i].c[2 * j + 1] << 4);
 }

@@ -256,18 +256,20 @@ void mldsa_poly_power2round(struct mldsa_poly *a1, struct mldsa_poly *a0,
 
 /* Algorithm 36 for 2 * gamma2 = 523776 and a in [0, q): a = a1 * 2gamma2 + a0
  * with a0 in (-gamma2, gamma2], except that the top value a1 = 16 (where
- * a - a0 = q - 1) becomes a1 = 0, a0 - 1. The division is an exact
- * multiply-and-shift: floor(x / 523776) = (x * 8396809) >> 42 for every
- * x < q + gamma2 (checked exhaustively by test_mldsa). */
+ * a - a0 = q - 1) becomes a1 = 0, a0 - 1. In 32-bit arithmetic only, so
+ * that the loops over it vectorise: a1 = round(a / 2gamma2) is computed as
+ * ceil(a / 128) * 1025 / 2^22 rounded (1025 / 2^22 ~ 128 / 523776), the
+ * top value wraps to 0 by the mask, and a0 > (q - 1) / 2 (only there) is
+ * moved down by q. Checked exhaustively against the definition by
+ * test_mldsa. */
 int32_t mldsa_decompose(int32_t *a0, int32_t a)
 {
-	uint64_t x = (uint64_t)(uint32_t)(a + MLDSA_GAMMA2 - 1);
-	int32_t a1 = (int32_t)((x * 8396809u) >> 42);
-	int32_t r0 = a - a1 * 2 * MLDSA_GAMMA2;
-	int32_t top = (15 - a1) >> 31; /* -1 when a1 == 16 */
+	int32_t a1 = (a + 127) >> 7;
 
-	*a0 = r0 + top;
-	return a1 & 15;
+	a1 = ((a1 * 1025 + (1 << 21)) >> 22) & 15;
+	*a0 = a - a1 * 2 * MLDSA_GAMMA2;
+	*a0 -= (((MLDSA_Q - 1) / 2 - *a0) >> 31) & MLDSA_Q;
+	return a1;
 }
 
 void mldsa_poly_decompose(struct mldsa_poly *a1, struct mldsa_poly *a0,
