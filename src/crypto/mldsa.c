@@ -152,10 +152,11 @@ static int mldsa_rejected(uint32_t bad)
 
 /* Algorithm 7, Sign_internal, from line 7 on (mu given). The products
  * c * s1, c * s2 and c * t0 are computed exactly by sparse multiplication
- * (mldsa_poly_mul_challenge) instead of through the NTT; the result is the
- * same, as those products are small integers. The checks of lines 23 and
- * 28 run in the order that rejects soonest (the r0 bound fails most
- * often), which changes no output: an attempt is kept only if all pass. */
+ * (mldsa_poly_mul_challenge, and its 16-bit form _small for s1 and s2)
+ * instead of through the NTT; the result is the same, as those products
+ * are small integers. The checks of lines 23 and 28 run in the order that
+ * rejects soonest (the r0 bound fails most often), which changes no
+ * output: an attempt is kept only if all pass. */
 static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA65_MU_LEN],
 			   const uint8_t sk[MLDSA65_SK_LEN], const uint8_t rnd[MLDSA65_RND_LEN])
 {

@@ -141,6 +141,48 @@ static void test_mul_challenge(void)
 	}
 }
 
+/* The 16-bit products of the portable path (mldsa_poly_mul_challenge_small
+ * for s1/s2, mldsa_poly_mul_challenge_t1 for c * t1 * 2^d) against exact
+ * schoolbook multiplication, at both ends of their input ranges. */
+static void test_mul_challenge_small(void)
+{
+	static struct mldsa_poly c, s, t1, r;
+	static struct mldsa_poly_ext ext;
+	struct mldsa_challenge ch;
+	unsigned bad = 0;
+	uint8_t ctilde[MLDSA_CTILDE_LEN];
+
+	srand(4);
+	for (unsigned round = 0; round < 20; round++) {
+		int64_t ref_s[MLDSA_N] = { 0 }, ref_t[MLDSA_N] = { 0 };
+
+		for (unsigned i = 0; i < sizeof(ctilde); i++)
+			ctilde[i] = (uint8_t)rand();
+		mldsa_sample_in_ball(&c, ctilde);
+		for (unsigned i = 0; i < MLDSA_N; i++) {
+			s.c[i] = round & 1 ? (rand() & 1 ? MLDSA_ETA : -MLDSA_ETA) :
+					     rand() % (2 * MLDSA_ETA + 1) - MLDSA_ETA;
+			t1.c[i] = round & 1 ? (rand() & 1 ? 1023 : 0) : rand() % 1024;
+		}
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			for (unsigned j = 0; j < MLDSA_N; j++) {
+				int64_t ps = (int64_t)c.c[i] * s.c[j];
+				int64_t pt = (int64_t)c.c[i] * t1.c[j] * (1 << MLDSA_D);
+
+				ref_s[(i + j) % MLDSA_N] += i + j < MLDSA_N ? ps : -ps;
+				ref_t[(i + j) % MLDSA_N] += i + j < MLDSA_N ? pt : -pt;
+			}
+		mldsa_challenge_prepare(&ch, &c);
+		mldsa_poly_mul_challenge_small(&r, &ch, &s, &ext);
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			bad += r.c[i] != ref_s[i];
+		mldsa_poly_mul_challenge_t1(&r, &ch, &t1, &ext);
+		for (unsigned i = 0; i < MLDSA_N; i++)
+			bad += r.c[i] != ref_t[i];
+	}
+	T_CHECK(bad == 0);
+}
+
 /* The AVX2 transforms must agree with the portable ones mod q (they pick
  * different representatives), on inputs at the edges of their bounds (|c|
  * < q in, as the callers give), with outputs within the bounds the callers
@@ -383,6 +425,7 @@ int main(void)
 	T_RUN(test_ntt_multiply);
 	T_RUN(test_ntt_avx2_matches);
 	T_RUN(test_mul_challenge);
+	T_RUN(test_mul_challenge_small);
 	T_RUN(setup_key);
 	T_RUN(test_roundtrip_contexts);
 	T_RUN(test_ctx_too_long);
