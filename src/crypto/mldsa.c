@@ -167,6 +167,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		struct mldsa_polyveck s2, t0, w, h;
 		struct mldsa_poly hi, lo, tmp;
 		struct mldsa_poly_ext ext;
+		struct mldsa_poly_ext16 s1e[MLDSA_L], s2e[MLDSA_K];
 		uint8_t w1enc[MLDSA_W1_LEN];
 		struct keccak_state st;
 	} ws;
@@ -182,6 +183,10 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 	mldsa_sk_decode(ws.rho, ws.key, ws.tr, &ws.s1, &ws.s2, &ws.t0, sk);
 	ct_declassify(ws.rho, sizeof(ws.rho)); /* rho is part of pk */
 	mldsa_expand_a(&a, ws.rho);
+	for (unsigned i = 0; i < MLDSA_L; i++)
+		mldsa_poly_ext16(&ws.s1e[i], &ws.s1.v[i]);
+	for (unsigned i = 0; i < MLDSA_K; i++)
+		mldsa_poly_ext16(&ws.s2e[i], &ws.s2.v[i]);
 
 	/* Line 7: rho'' = H(K || rnd || mu, 64). */
 	shake256_init(&ws.st);
@@ -221,7 +226,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_K; i++) {
 			struct mldsa_poly *w = &ws.w.v[i];
 
-			mldsa_poly_mul_challenge_small(&ws.tmp, &ch, &ws.s2.v[i], &ws.ext);
+			mldsa_poly_mul_challenge_small(&ws.tmp, &ch, &ws.s2.v[i], &ws.s2e[i], &ws.ext);
 			mldsa_poly_sub(w, w, &ws.tmp);
 			mldsa_poly_freeze(w);
 			mldsa_poly_decompose(&ws.hi, &ws.lo, w);
@@ -233,7 +238,7 @@ static int mldsa_sign_core(uint8_t sig[MLDSA65_SIG_LEN], const uint8_t mu[MLDSA6
 		for (unsigned i = 0; i < MLDSA_L; i++) {
 			struct mldsa_poly *z = &ws.z.v[i];
 
-			mldsa_poly_mul_challenge_small(z, &ch, &ws.s1.v[i], &ws.ext);
+			mldsa_poly_mul_challenge_small(z, &ch, &ws.s1.v[i], &ws.s1e[i], &ws.ext);
 			mldsa_poly_add(z, z, &ws.y.v[i]);
 			bad |= mldsa_poly_exceeds(z, MLDSA_GAMMA1 - MLDSA_BETA);
 		}

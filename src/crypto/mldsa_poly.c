@@ -162,27 +162,39 @@ static void mldsa_add16_1(int16_t *restrict r, const int16_t *restrict ext, int3
 }
 
 static void mldsa_mul_challenge16(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
-				  struct mldsa_poly_ext *restrict ext)
+				  const int16_t *h, int16_t *restrict acc)
 {
-	int16_t *acc = ext->acc;
 	unsigned t;
 
 	for (unsigned i = 0; i < MLDSA_N; i++)
 		acc[i] = 0;
 	for (t = 0; t + 4 <= c->nplus; t += 4)
-		mldsa_add16(acc, ext->h, c->off + t);
+		mldsa_add16(acc, h, c->off + t);
 	for (; t < c->nplus; t++)
-		mldsa_add16_1(acc, ext->h + c->off[t], 1);
+		mldsa_add16_1(acc, h + c->off[t], 1);
 	for (; t + 4 <= c->n; t += 4)
-		mldsa_sub16(acc, ext->h, c->off + t);
+		mldsa_sub16(acc, h, c->off + t);
 	for (; t < c->n; t++)
-		mldsa_add16_1(acc, ext->h + c->off[t], -1);
+		mldsa_add16_1(acc, h + c->off[t], -1);
 	for (unsigned i = 0; i < MLDSA_N; i++)
 		r->c[i] = acc[i];
 }
 
+void mldsa_poly_ext16(struct mldsa_poly_ext16 *s16, const struct mldsa_poly *s)
+{
+#if defined(__x86_64__)
+	if (dv_cpu_avx2())
+		return;
+#endif
+	for (unsigned i = 0; i < MLDSA_N; i++) {
+		s16->h[i] = (int16_t)-s->c[i];
+		s16->h[MLDSA_N + i] = (int16_t)s->c[i];
+	}
+}
+
 void mldsa_poly_mul_challenge_small(struct mldsa_poly *restrict r,
 				    const struct mldsa_challenge *c, const struct mldsa_poly *s,
+				    const struct mldsa_poly_ext16 *s16,
 				    struct mldsa_poly_ext *restrict ext)
 {
 #if defined(__x86_64__)
@@ -191,11 +203,7 @@ void mldsa_poly_mul_challenge_small(struct mldsa_poly *restrict r,
 		return;
 	}
 #endif
-	for (unsigned i = 0; i < MLDSA_N; i++) {
-		ext->h[i] = (int16_t)-s->c[i];
-		ext->h[MLDSA_N + i] = (int16_t)s->c[i];
-	}
-	mldsa_mul_challenge16(r, c, ext);
+	mldsa_mul_challenge16(r, c, s16->h, ext->acc);
 }
 
 /* c * t1 * 2^d as (c * (t1 - 512) + 512 * c * u) * 2^d with u = sum_j X^j:
@@ -217,7 +225,7 @@ void mldsa_poly_mul_challenge_t1(struct mldsa_poly *restrict r, const struct mld
 		ext->h[i] = (int16_t)(512 - t1->c[i]);
 		ext->h[MLDSA_N + i] = (int16_t)(t1->c[i] - 512);
 	}
-	mldsa_mul_challenge16(r, c, ext);
+	mldsa_mul_challenge16(r, c, ext->h, ext->acc);
 	/* off = N - p: c_p = +1 for t < nplus, -1 after; p = 0 is off = N. */
 	for (unsigned t = 0; t < c->n; t++)
 		cu[(MLDSA_N - c->off[t]) % MLDSA_N] = t < c->nplus ? 1 : -1;

@@ -116,9 +116,17 @@ void mldsa_challenge_prepare(struct mldsa_challenge *ch, const struct mldsa_poly
  * (its copy in `ext` is then secret too, for the caller to wipe). */
 void mldsa_poly_mul_challenge(struct mldsa_poly *restrict r, const struct mldsa_challenge *c,
 			      const struct mldsa_poly *s, struct mldsa_poly_ext *restrict ext);
-/* The same for |s| <= 512 (s1, s2), in 16-bit lanes on the portable path. */
+/* The same for |s| <= 512 (s1, s2), in 16-bit lanes on the portable path,
+ * from s16 = the 16-bit extension of s made once by mldsa_poly_ext16 (on
+ * the AVX2 path that is skipped and s is used); ext is scratch. */
+struct mldsa_poly_ext16 {
+	int16_t h[2 * MLDSA_N];
+};
+
+void mldsa_poly_ext16(struct mldsa_poly_ext16 *s16, const struct mldsa_poly *s);
 void mldsa_poly_mul_challenge_small(struct mldsa_poly *restrict r,
 				    const struct mldsa_challenge *c, const struct mldsa_poly *s,
+				    const struct mldsa_poly_ext16 *s16,
 				    struct mldsa_poly_ext *restrict ext);
 /* r = c * t1 * 2^d for t1 in [0, 1023] (Algorithm 8, line 9); t1 is
  * clobbered. */

@@ -148,6 +148,7 @@ static void test_mul_challenge_small(void)
 {
 	static struct mldsa_poly c, s, t1, r;
 	static struct mldsa_poly_ext ext;
+	static struct mldsa_poly_ext16 s16;
 	struct mldsa_challenge ch;
 	unsigned bad = 0;
 	uint8_t ctilde[MLDSA_CTILDE_LEN];
@@ -173,7 +174,8 @@ static void test_mul_challenge_small(void)
 				ref_t[(i + j) % MLDSA_N] += i + j < MLDSA_N ? pt : -pt;
 			}
 		mldsa_challenge_prepare(&ch, &c);
-		mldsa_poly_mul_challenge_small(&r, &ch, &s, &ext);
+		mldsa_poly_ext16(&s16, &s);
+		mldsa_poly_mul_challenge_small(&r, &ch, &s, &s16, &ext);
 		for (unsigned i = 0; i < MLDSA_N; i++)
 			bad += r.c[i] != ref_s[i];
 		mldsa_poly_mul_challenge_t1(&r, &ch, &t1, &ext);
