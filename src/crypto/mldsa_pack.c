@@ -157,27 +157,47 @@ int mldsa65_check_sk(const uint8_t sk[MLDSA65_SK_LEN])
 	return bad ? -1 : 0;
 }
 
+/* BitPack(z, gamma1 - 1, gamma1): gamma1 - z in 20 bits, two coefficients
+ * per five bytes. */
+static void mldsa_z_pack(uint8_t *out, const struct mldsa_poly *z)
+{
+	for (unsigned i = 0; i < MLDSA_N / 2; i++) {
+		uint32_t v0 = (uint32_t)(MLDSA_GAMMA1 - z->c[2 * i]);
+		uint32_t v1 = (uint32_t)(MLDSA_GAMMA1 - z->c[2 * i + 1]);
+		uint8_t *b = out + 5 * i;
+
+		b[0] = (uint8_t)v0;
+		b[1] = (uint8_t)(v0 >> 8);
+		b[2] = (uint8_t)(v0 >> 16 | v1 << 4);
+		b[3] = (uint8_t)(v1 >> 4);
+		b[4] = (uint8_t)(v1 >> 12);
+	}
+}
+
 /* Algorithms 26 and 20: ctilde || BitPack(z, gamma1 - 1, gamma1) ||
  * HintBitPack(h). h has at most omega ones (checked by the signer). */
 void mldsa_sig_encode(uint8_t *sig, const uint8_t ctilde[MLDSA_CTILDE_LEN],
 		      const struct mldsa_polyvecl *z, const struct mldsa_polyveck *h)
 {
 	uint8_t *y = sig + MLDSA_SIG_H_OFF;
+	uint8_t pos[MLDSA_OMEGA + 1];
 	unsigned index = 0;
 
 	for (unsigned b = 0; b < MLDSA_CTILDE_LEN; b++)
 		sig[b] = ctilde[b];
 	for (unsigned i = 0; i < MLDSA_L; i++)
-		mldsa_pack_bits(sig + MLDSA_SIG_Z_OFF + i * MLDSA_Z_POLY_LEN, &z->v[i],
-				MLDSA_GAMMA1, -1, 20);
-	for (unsigned i = 0; i < MLDSA_OMEGA + MLDSA_K; i++)
-		y[i] = 0;
+		mldsa_z_pack(sig + MLDSA_SIG_Z_OFF + i * MLDSA_Z_POLY_LEN, &z->v[i]);
+	/* Every position is written and kept (counted) only where h is 1: no
+	 * branch to mispredict at each hint. pos has a spare entry. */
 	for (unsigned i = 0; i < MLDSA_K; i++) {
-		for (unsigned j = 0; j < MLDSA_N; j++)
-			if (h->v[i].c[j])
-				y[index++] = (uint8_t)j;
+		for (unsigned j = 0; j < MLDSA_N; j++) {
+			pos[index] = (uint8_t)j;
+			index += (unsigned)(h->v[i].c[j] != 0) & (index < MLDSA_OMEGA);
+		}
 		y[MLDSA_OMEGA + i] = (uint8_t)index;
 	}
+	for (unsigned i = 0; i < MLDSA_OMEGA; i++)
+		y[i] = i < index ? pos[i] : 0;
 }
 
 /* Algorithm 21, HintBitUnpack: per polynomial the cumulative counts must

@@ -71,19 +71,23 @@ void mldsa_polyvecl_dot(struct mldsa_poly *r, const struct mldsa_polyvecl *a,
 	}
 }
 
-/* c is public, so the scan may branch on it. SampleInBall leaves exactly
- * tau coefficients +-1. */
+/* SampleInBall leaves exactly tau coefficients +-1. c is public, but a
+ * branch per coefficient would be mispredicted at every nonzero one, so
+ * each offset is written and kept (counted) only when it belongs; the
+ * count stops at tau, the later writes land in the spare entry. */
 void mldsa_challenge_prepare(struct mldsa_challenge *ch, const struct mldsa_poly *c)
 {
 	unsigned n = 0;
 
-	for (unsigned p = 0; p < MLDSA_N; p++)
-		if (c->c[p] > 0 && n < MLDSA_TAU)
-			ch->off[n++] = (uint16_t)(MLDSA_N - p);
+	for (unsigned p = 0; p < MLDSA_N; p++) {
+		ch->off[n] = (uint16_t)(MLDSA_N - p);
+		n += (c->c[p] > 0) & (n < MLDSA_TAU);
+	}
 	ch->nplus = n;
-	for (unsigned p = 0; p < MLDSA_N; p++)
-		if (c->c[p] < 0 && n < MLDSA_TAU)
-			ch->off[n++] = (uint16_t)(MLDSA_N - p);
+	for (unsigned p = 0; p < MLDSA_N; p++) {
+		ch->off[n] = (uint16_t)(MLDSA_N - p);
+		n += (c->c[p] < 0) & (n < MLDSA_TAU);
+	}
 	ch->n = n;
 }
 

@@ -107,7 +107,7 @@ struct mldsa_poly_ext {
  * p into a mldsa_poly_ext: off[0, nplus) where c_p = 1, off[nplus, n)
  * where c_p = -1. */
 struct mldsa_challenge {
-	uint16_t off[MLDSA_TAU];
+	uint16_t off[MLDSA_TAU + 1]; /* one spare for the branch-free scan */
 	unsigned nplus, n;
 };
 
