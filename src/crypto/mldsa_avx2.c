@@ -1,10 +1,12 @@
 /* AVX2 polynomial arithmetic of ML-DSA: the forward and inverse NTT (FIPS
  * 204, Algorithms 41-42), the NTT-domain dot product and the product by the
- * challenge. Each computes exactly what its portable twin in mldsa_ntt.c /
- * mldsa_poly.c computes (the same butterflies and the same Montgomery
- * reduction, eight lanes at a time), so the two are interchangeable bit for
- * bit; test_mldsa checks it. The portable files pick this path at run time
- * (dv_cpu_avx2, crypto/cpu.h).
+ * challenge. Each computes what its portable twin in mldsa_ntt.c /
+ * mldsa_poly.c computes (the same butterflies with signed Montgomery
+ * reduction, eight lanes at a time): the challenge product exactly, the
+ * transforms and the dot product the same values mod q within the same
+ * bounds (the portable ones reduce in unsigned arithmetic and may pick
+ * other representatives); test_mldsa checks it. The portable files pick
+ * this path at run time (dv_cpu_avx2, crypto/cpu.h).
  *
  * Layers with a butterfly distance of 8 or more pair whole vectors. For the
  * last three (distances 4, 2, 1) each block of 64 coefficients is

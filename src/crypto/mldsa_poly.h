@@ -68,7 +68,9 @@ static inline int32_t mldsa_reduce32(int32_t a)
 
 /* mldsa_ntt.c: the transforms, with Montgomery factor 2^32. mldsa_ntt and
  * mldsa_invntt_tomont use the AVX2 versions (mldsa_avx2.c) when
- * dv_cpu_avx2() (crypto/cpu.h). Both paths give identical results. */
+ * dv_cpu_avx2() (crypto/cpu.h). Both paths give the same values mod q
+ * within the same bounds (the portable ones may pick other representatives)
+ * and every later step reduces, so keys and signatures are identical. */
 extern const int32_t mldsa_zetas[MLDSA_N];
 void mldsa_ntt(struct mldsa_poly *p);
 void mldsa_invntt_tomont(struct mldsa_poly *p);
