@@ -50,8 +50,8 @@ static inline uint32_t mldsa_umulhi(uint32_t a, uint32_t b)
 }
 
 /* zeta * b * 2^-32 mod q with |result| < q, in unsigned arithmetic so
- * that compilers can vectorise the butterflies with unsigned high-half
- * products (SSE2 has no signed ones). x = b + off is b's residue, made
+ * that compilers can vectorise butterflies with unsigned high-half
+ * products (SSE2 has no signed ones); scalar, it is no slower. x = b + off is b's residue, made
  * non-negative by the caller's bound off > |b|, with x < 512q; zeta is in
  * [0, q) and zq = zeta * q^-1 mod 2^32. With m = x zq, x zeta - m q is a
  * multiple of 2^32 (Montgomery reduction), so its quotient is exactly the
@@ -95,8 +95,10 @@ static inline void mldsa_gs(int32_t *a, int32_t *b, uint32_t zeta, uint32_t zq)
 /* Three layers of Algorithm 41 on one block of 8 len coefficients:
  * distances 4 len, 2 len and len, with the zetas of block k of the first
  * layer (and blocks 2k, 2k + 1, then 4k .. 4k + 3 of the next two). Each
- * octuple is loaded and stored once. Inlined so that len is a constant:
- * the compiler then sees the eight rows apart and vectorises over j. */
+ * octuple is loaded and stored once. Inlined so that len is a constant
+ * (the rows are then visibly apart; GCC -O2 still keeps this loop scalar,
+ * its cheapest cost model rejects it, but vectorises the 2-1 pass below
+ * over blocks and the dot product, mldsa_poly.c). */
 static inline __attribute__((always_inline)) void mldsa_ntt3(int32_t *c, unsigned len,
 								unsigned k)
 {
