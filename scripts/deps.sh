@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs="build-essential pkg-config libsodium-dev libb2-dev libssl-dev libmnl-dev"
-test_pkgs="valgrind clang libclang-rt-dev iproute2 iputils-ping iperf3 wireguard-go wireguard-tools procps"
+test_pkgs="valgrind clang libclang-rt-dev iproute2 iputils-ping iperf3 wireguard-go wireguard-tools procps python3"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
