@@ -6,13 +6,26 @@
  * per peer public_key, preshared_key, protocol_version, endpoint,
  * last_handshake_time_sec/nsec, tx_bytes, rx_bytes,
  * persistent_keepalive_interval and allowed_ip lines, followed by the
- * DyberVPN extension keys mode=, refused_handshakes= and name=. The stock `wg`
- * (wireguard-tools ipc-uapi.h, userspace_get_device) skips keys it does
- * not know, so the extensions are invisible to it. Keys are lowercase hex.
+ * DyberVPN extension keys mode=, refused_handshakes=, name= and, for a
+ * peer that has one, mldsa_public_key=. The stock `wg` (wireguard-tools
+ * ipc-uapi.h, userspace_get_device) skips keys it does not know, so the
+ * extensions are invisible to it. Keys are lowercase hex.
+ *
+ * set=1 takes, per peer (after its public_key=), two DyberVPN extension
+ * keys the stock `wg` never sends:
+ *   mode=classic|hybrid|pqonly   (also "pq-only"; a new peer otherwise
+ *                                 gets the interface's mode)
+ *   mldsa_public_key=<hex>       the peer's ML-DSA-65 public key, 1952
+ *                                 bytes (FIPS 204), needed in pqonly mode
+ * Changing either drops the peer's handshake in progress (it was begun
+ * under the old mode or key); an established session is kept.
  *
  * set=1 is parsed and validated entirely (syntax, keys, numbers,
- * addresses, usable public keys) into a plan before anything is applied:
- * a malformed request is answered errno=22 (EINVAL) and changes nothing.
+ * addresses, usable public keys, modes) into a plan before anything is
+ * applied: a malformed request is answered errno=22 (EINVAL) and changes
+ * nothing. So is one that would leave a peer in pqonly mode without its
+ * ML-DSA public key, or on an interface without an ML-DSA private key
+ * (PROTOCOL.md: pqonly signs and verifies both sides).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,17 +95,25 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
+/* "key=<hex of k>\n", in chunks so a 1952-byte ML-DSA key needs no big
+ * buffer; the chunk buffer is wiped (the private key passes here). */
 static void sb_hex(struct sbuf *b, const char *key, const uint8_t *k, size_t n)
 {
 	char hex[2 * DV_KEY_LEN + 1];
 	static const char digits[] = "0123456789abcdef";
 
-	for (size_t i = 0; i < n && i < DV_KEY_LEN; i++) {
-		hex[2 * i] = digits[k[i] >> 4];
-		hex[2 * i + 1] = digits[k[i] & 15];
+	sb_printf(b, "%s=", key);
+	for (size_t off = 0; off < n; off += DV_KEY_LEN) {
+		size_t c = n - off < DV_KEY_LEN ? n - off : DV_KEY_LEN;
+
+		for (size_t i = 0; i < c; i++) {
+			hex[2 * i] = digits[k[off + i] >> 4];
+			hex[2 * i + 1] = digits[k[off + i] & 15];
+		}
+		hex[2 * c] = 0;
+		sb_printf(b, "%s", hex);
 	}
-	hex[2 * n] = 0;
-	sb_printf(b, "%s=%s\n", key, hex);
+	sb_printf(b, "\n");
 	ct_wipe(hex, sizeof(hex));
 }
 
@@ -158,6 +179,9 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 			  p->refused_handshakes);
 		if (p->name[0])
 			sb_printf(b, "name=%s\n", p->name);
+		if (p->np.has_mldsa_pk)
+			sb_hex(b, "mldsa_public_key", p->np.mldsa_pk,
+			       NOISE_MLDSA_PK_LEN);
 	}
 }
 
@@ -173,8 +197,14 @@ struct peer_op {
 	uint8_t pub[DV_KEY_LEN];
 	bool ignore; /* our own public key: wireguard-go skips such a peer */
 	bool remove, update_only, replace_aips;
-	bool has_psk, has_endpoint, has_keepalive;
+	bool has_psk, has_endpoint, has_keepalive, has_mode;
 	uint8_t psk[DV_KEY_LEN];
+	enum dv_mode mode;
+	uint8_t *mldsa_pk; /* NOISE_MLDSA_PK_LEN bytes when given, else NULL */
+	/* The peer after this entry, worked out by plan_check: it decides
+	 * whether a later entry for the same key may go pqonly. */
+	bool after_exists, after_has_mldsa, after_ok;
+	enum dv_mode after_mode;
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
 	uint16_t keepalive;
@@ -193,8 +223,10 @@ struct plan {
 
 static void plan_free(struct plan *pl)
 {
-	for (size_t i = 0; i < pl->n_peers; i++)
+	for (size_t i = 0; i < pl->n_peers; i++) {
 		free(pl->peers[i].aips);
+		free(pl->peers[i].mldsa_pk);
+	}
 	if (pl->peers)
 		ct_wipe(pl->peers, pl->cap_peers * sizeof(*pl->peers));
 	free(pl->peers);
@@ -212,11 +244,11 @@ static int hexval(char c)
 	return -1;
 }
 
-static bool parse_key(uint8_t out[DV_KEY_LEN], const char *v)
+static bool parse_hex(uint8_t *out, size_t n, const char *v)
 {
-	if (strlen(v) != 2 * DV_KEY_LEN)
+	if (strlen(v) != 2 * n)
 		return false;
-	for (size_t i = 0; i < DV_KEY_LEN; i++) {
+	for (size_t i = 0; i < n; i++) {
 		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
@@ -224,6 +256,11 @@ static bool parse_key(uint8_t out[DV_KEY_LEN], const char *v)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return true;
+}
+
+static bool parse_key(uint8_t out[DV_KEY_LEN], const char *v)
+{
+	return parse_hex(out, DV_KEY_LEN, v);
 }
 
 static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
@@ -437,6 +474,17 @@ static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
 	}
 	if (!strcmp(key, "protocol_version"))
 		return !strcmp(v, "1");
+	if (!strcmp(key, "mode"))
+		return (op->has_mode = dv_mode_parse(v, &op->mode) == 0);
+	if (!strcmp(key, "mldsa_public_key")) {
+		if (!op->mldsa_pk)
+			op->mldsa_pk = malloc(NOISE_MLDSA_PK_LEN);
+		if (!op->mldsa_pk) {
+			*err = ENOMEM;
+			return false;
+		}
+		return parse_hex(op->mldsa_pk, NOISE_MLDSA_PK_LEN, v);
+	}
 	return false;
 }
 
@@ -444,7 +492,8 @@ static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
 static int plan_parse(struct dv_device *d, struct plan *pl, const char *body,
 		      size_t len)
 {
-	char line[512];
+	/* The longest line is an ML-DSA-65 public key in hex. */
+	char line[sizeof("mldsa_public_key=") + 2 * NOISE_MLDSA_PK_LEN];
 	size_t i = 0;
 	int err = EINVAL;
 
@@ -468,16 +517,72 @@ static int plan_parse(struct dv_device *d, struct plan *pl, const char *body,
 			return EINVAL;
 		*eq = 0;
 		if (!plan_line(d, pl, line, eq + 1, &err)) {
-			ct_wipe(line, sizeof(line));
+			ct_wipe(line, ll + 1);
 			return err;
 		}
-		ct_wipe(line, sizeof(line));
+		ct_wipe(line, ll + 1);
 	}
 	return EINVAL; /* no blank line */
 }
 
+/* Works out the peer op leaves behind (exists, mode, ML-DSA key), from
+ * the last earlier entry for the same key or else from the device;
+ * after_ok is false when it would be pqonly without both ML-DSA keys. */
+static void plan_peer_state(struct dv_device *d, struct plan *pl, size_t i)
+{
+	struct peer_op *op = &pl->peers[i], *prev = NULL;
+	struct dv_peer *p;
+
+	for (size_t j = i; j-- > 0;)
+		if (!memcmp(pl->peers[j].pub, op->pub, DV_KEY_LEN)) {
+			prev = &pl->peers[j];
+			break;
+		}
+	if (prev) {
+		op->after_exists = prev->after_exists;
+		op->after_mode = prev->after_mode;
+		op->after_has_mldsa = prev->after_has_mldsa;
+	} else {
+		p = pl->replace_peers ? NULL : dv_peer_by_key(d, op->pub);
+		op->after_exists = p != NULL;
+		op->after_mode = p ? p->np.mode : d->mode;
+		op->after_has_mldsa = p && p->np.has_mldsa_pk;
+	}
+	op->after_ok = true;
+	if (op->remove || (op->update_only && !op->after_exists)) {
+		op->after_exists = false;
+		return;
+	}
+	if (!op->after_exists) {
+		/* apply_peer creates it with the interface's mode. */
+		op->after_exists = true;
+		op->after_mode = d->mode;
+		op->after_has_mldsa = false;
+	}
+	if (op->has_mode)
+		op->after_mode = op->mode;
+	if (op->mldsa_pk)
+		op->after_has_mldsa = true;
+	op->after_ok = op->after_mode != DV_MODE_PQONLY ||
+		       (op->after_has_mldsa && d->local.has_mldsa);
+}
+
+/* Only the state a request leaves counts: an entry may set mode=pqonly
+ * and a later entry for the same peer give its ML-DSA key. */
+static bool plan_final_ok(const struct plan *pl, size_t i)
+{
+	const struct peer_op *op = &pl->peers[i];
+
+	if (op->ignore || op->after_ok)
+		return true;
+	for (size_t j = i + 1; j < pl->n_peers; j++)
+		if (!memcmp(pl->peers[j].pub, op->pub, DV_KEY_LEN))
+			return true; /* judged at the last entry */
+	return false;
+}
+
 /* Whole-plan checks that need the final private key: every peer that
- * will exist must be usable with it. */
+ * will exist must be usable with it, and in its mode. */
 static bool plan_check(struct dv_device *d, struct plan *pl)
 {
 	static const uint8_t zero[DV_KEY_LEN];
@@ -490,11 +595,13 @@ static bool plan_check(struct dv_device *d, struct plan *pl)
 		return false;
 	for (size_t i = 0; i < pl->n_peers; i++) {
 		struct peer_op *op = &pl->peers[i];
-		bool exists = !pl->replace_peers && dv_peer_by_key(d, op->pub);
 
 		/* wireguard-go skips a peer entry naming our own key. */
 		op->ignore = has_priv && !memcmp(op->pub, pub, DV_KEY_LEN);
-		if (op->ignore || op->remove || (op->update_only && !exists))
+		if (op->ignore)
+			continue;
+		plan_peer_state(d, pl, i);
+		if (!op->after_exists) /* removed, or update_only of none */
 			continue;
 		if (!usable_pub(priv, has_priv, op->pub))
 			return false;
@@ -507,6 +614,9 @@ static bool plan_check(struct dv_device *d, struct plan *pl)
 			    !usable_pub(priv, has_priv, p->np.remote_static))
 				return false;
 	}
+	for (size_t i = 0; i < pl->n_peers; i++)
+		if (!plan_final_ok(pl, i))
+			return false;
 	ct_wipe(pub, sizeof(pub));
 	return true;
 }
@@ -562,12 +672,29 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 	if (!p) {
 		if (op->update_only)
 			return 0;
-		p = dv_peer_new(d, op->pub, d->mode);
+		p = dv_peer_new(d, op->pub, op->has_mode ? op->mode : d->mode);
 		if (!p)
 			return ENOMEM;
 	}
-	if (op->has_psk && memcmp(op->psk, p->np.psk, DV_KEY_LEN))
-		dv_peer_reconfigure(p, p->np.mode, op->psk);
+	if ((op->has_psk && memcmp(op->psk, p->np.psk, DV_KEY_LEN)) ||
+	    (op->has_mode && op->mode != p->np.mode)) {
+		uint8_t psk[DV_KEY_LEN];
+
+		/* Rebuilds the noise state: the handshake in progress goes,
+		 * the keypairs (the established session) stay. */
+		memcpy(psk, op->has_psk ? op->psk : p->np.psk, sizeof(psk));
+		dv_peer_reconfigure(p, op->has_mode ? op->mode : p->np.mode, psk);
+		ct_wipe(psk, sizeof(psk));
+	}
+	if (op->mldsa_pk &&
+	    (!p->np.has_mldsa_pk ||
+	     memcmp(op->mldsa_pk, p->np.mldsa_pk, NOISE_MLDSA_PK_LEN))) {
+		/* A handshake begun with the old key would be verified
+		 * against the new one: drop it, keep the session. */
+		dv_index_remove(d, &p->hs_entry);
+		noise_handshake_clear(&p->np.hs);
+		noise_peer_set_mldsa_pk(&p->np, op->mldsa_pk);
+	}
 	if (op->has_endpoint)
 		dv_peer_set_endpoint(p, (const struct sockaddr *)&op->endpoint,
 				     op->endpoint_len);

@@ -1,7 +1,8 @@
 /* The cross-platform control protocol: get=1 keys and their format, set=1
  * round trips (device keys, adding, updating and removing peers, allowed
- * IPs, replace_peers, private key change), and malformed requests refused
- * with errno=22 and no change at all. */
+ * IPs, replace_peers, private key change, the mode= and mldsa_public_key=
+ * extensions), malformed requests refused with errno=22 and no change at
+ * all, and a pqonly handshake with a peer whose ML-DSA key came by set=1. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +20,29 @@ static void hex(char out[65], const uint8_t k[32])
 		sprintf(out + 2 * i, "%02x", k[i]);
 }
 
-/* Runs one request; returns the response (static, NUL-terminated). */
-static char *req(const char *r, int *rc)
+/* Hex of an ML-DSA-65 public key (1952 bytes). */
+static void hex_mldsa(char out[2 * 1952 + 1], const uint8_t k[1952])
+{
+	for (int i = 0; i < 1952; i++)
+		sprintf(out + 2 * i, "%02x", k[i]);
+}
+
+/* Runs one request on dev; returns the response (static, NUL-terminated). */
+static char *req_on(struct dv_device *dev, const char *r, int *rc)
 {
 	static char resp[65536];
 	char *out = NULL;
 	size_t outlen = 0;
 
-	*rc = dv_uapi_handle(A.dev, r, strlen(r), &out, &outlen);
+	*rc = dv_uapi_handle(dev, r, strlen(r), &out, &outlen);
 	snprintf(resp, sizeof(resp), "%.*s", (int)outlen, out ? out : "");
 	free(out);
 	return resp;
+}
+
+static char *req(const char *r, int *rc)
+{
+	return req_on(A.dev, r, rc);
 }
 
 static char *get(void)
@@ -96,6 +109,8 @@ static void test_get(void)
 	T_CHECK(has_line(r, "refused_handshakes=0"));
 	/* The extension keys come after the standard ones of their peer. */
 	T_CHECK(strstr(r, "mode=hybrid") > strstr(r, "allowed_ip=fd00::2/128"));
+	/* B's ML-DSA key (from the config) comes last. */
+	T_CHECK(strstr(r, "mldsa_public_key=") > strstr(r, "refused_handshakes="));
 	T_CHECK(strlen(r) > 10 && !strcmp(r + strlen(r) - 10, "\nerrno=0\n\n"));
 	teardown();
 }
@@ -269,7 +284,7 @@ static int fake_mark_ok(void *arg, uint32_t mark)
  * socket and the device keep their old port and mark. */
 static void test_platform_refusal_atomic(void)
 {
-	char before[4096];
+	static char before[65536];
 	int rc;
 
 	setup();
@@ -304,6 +319,243 @@ static void test_append(void)
 	teardown();
 }
 
+static char mh[2 * 1952 + 1], big[16384];
+
+/* The section of resp for the peer pub: from its "public_key=" line on. */
+static const char *section(const char *resp, const uint8_t pub[32])
+{
+	char h[65], line[80];
+	const char *s;
+
+	hex(h, pub);
+	snprintf(line, sizeof(line), "\npublic_key=%s\n", h);
+	s = strstr(resp, line);
+	return s ? s + 1 : NULL;
+}
+
+/* mode= and mldsa_public_key= through set=1 and back through get=1;
+ * changing either drops the handshake in progress. */
+static void test_mode_mldsa_round_trip(void)
+{
+	static char line[2 * 1952 + 32];
+	struct fake C;
+	struct dv_peer *pb, *pc;
+	const char *sc, *next;
+	char hb[65], hc[65], *g;
+	int rc;
+
+	setup();
+	fake_identity(&C, 3);
+	hex(hb, B.pub);
+	hex(hc, C.pub);
+	/* B's key, from the config, is reported. */
+	hex_mldsa(mh, B.mldsa_pk);
+	snprintf(line, sizeof(line), "mldsa_public_key=%s", mh);
+	T_CHECK(has_line(get(), line));
+
+	/* A new peer with both extension keys. */
+	hex_mldsa(mh, C.mldsa_pk);
+	snprintf(big, sizeof(big),
+		 "set=1\npublic_key=%s\nmode=pqonly\nmldsa_public_key=%s\n"
+		 "allowed_ip=10.0.0.3/32\n\n", hc, mh);
+	g = req(big, &rc);
+	T_CHECK(rc == 0 && !strcmp(g, "errno=0\n\n"));
+	pc = dv_peer_by_key(A.dev, C.pub);
+	T_CHECK(pc && pc->np.mode == DV_MODE_PQONLY && pc->np.has_mldsa_pk &&
+		!memcmp(pc->np.mldsa_pk, C.mldsa_pk, 1952));
+	g = get();
+	sc = section(g, C.pub);
+	T_CHECK(sc != NULL);
+	next = sc ? strstr(sc + 1, "\npublic_key=") : NULL;
+	snprintf(line, sizeof(line), "\nmldsa_public_key=%s\n", mh);
+	T_CHECK(sc && strstr(sc, "\nmode=pqonly\n") &&
+		strstr(sc, "\nmode=pqonly\n") < strstr(sc, line) &&
+		(!next || strstr(sc, line) < next));
+
+	/* A mode change drops A's initiation to B, keeps B's ML-DSA key. */
+	pb = dv_peer_by_key(A.dev, B.pub);
+	tun_send(&A, 1, 2, 60, 0);
+	T_CHECK(pb->np.hs.state == NOISE_HS_CREATED_INITIATION &&
+		pb->hs_entry.index != 0);
+	snprintf(big, sizeof(big), "set=1\npublic_key=%s\nmode=classic\n\n", hb);
+	req(big, &rc);
+	T_CHECK(rc == 0 && pb->np.mode == DV_MODE_CLASSIC);
+	T_CHECK(pb->np.hs.state == NOISE_HS_ZEROED && pb->hs_entry.index == 0);
+	T_CHECK(pb->np.has_mldsa_pk && !memcmp(pb->np.mldsa_pk, B.mldsa_pk, 1952));
+	g = get();
+	T_CHECK(section(g, B.pub) && strstr(section(g, B.pub), "\nmode=classic\n"));
+
+	/* A new ML-DSA key alone drops it too. */
+	clk += 6 * DV_NSEC_PER_SEC; /* past the REKEY_TIMEOUT rate limit */
+	tun_send(&A, 1, 2, 60, 0);
+	T_CHECK(pb->np.hs.state == NOISE_HS_CREATED_INITIATION &&
+		pb->hs_entry.index != 0);
+	snprintf(big, sizeof(big), "set=1\npublic_key=%s\nmldsa_public_key=%s\n\n",
+		 hb, mh);
+	req(big, &rc);
+	T_CHECK(rc == 0 && pb->np.mode == DV_MODE_CLASSIC);
+	T_CHECK(pb->np.hs.state == NOISE_HS_ZEROED && pb->hs_entry.index == 0);
+	T_CHECK(!memcmp(pb->np.mldsa_pk, C.mldsa_pk, 1952));
+	/* Upstream's spelling "pq-only". */
+	snprintf(big, sizeof(big), "set=1\npublic_key=%s\nmode=pq-only\n\n", hb);
+	req(big, &rc);
+	T_CHECK(rc == 0 && pb->np.mode == DV_MODE_PQONLY);
+	/* Both B and C now report C's key. */
+	g = get();
+	sc = strstr(g, line);
+	T_CHECK(sc && strstr(sc + 1, line));
+
+	/* mode=pqonly in one entry, the key in a later one for the same
+	 * peer: only the state the request leaves counts. */
+	snprintf(big, sizeof(big),
+		 "set=1\npublic_key=%s\nremove=true\npublic_key=%s\n"
+		 "mode=pqonly\npublic_key=%s\nmldsa_public_key=%s\n\n",
+		 hc, hc, hc, mh);
+	req(big, &rc);
+	pc = dv_peer_by_key(A.dev, C.pub);
+	T_CHECK(rc == 0 && pc && pc->np.mode == DV_MODE_PQONLY &&
+		pc->np.has_mldsa_pk);
+	free(C.sent);
+	free(C.tun);
+	teardown();
+}
+
+/* Malformed extension values, and peers left pqonly without both ML-DSA
+ * keys: errno=22, nothing changed. */
+static void test_mode_mldsa_refused(void)
+{
+	static char before[65536], bad[4][2 * 1952 + 32];
+	static const char *simple[] = {
+		"mode=quantum", "mode=", "mode=pqonly ", "mldsa_public_key=",
+		"mldsa_public_key=00",
+	};
+	uint8_t dpub[32], dpriv[32];
+	char hb[65], hd[65], *g;
+	size_t nbad = 0;
+	int rc;
+
+	setup();
+	hex(hb, B.pub);
+	hex_mldsa(mh, B.mldsa_pk);
+	/* Bad hex, one byte short, one byte long, odd length. */
+	snprintf(bad[nbad++], sizeof(bad[0]), "mldsa_public_key=g%s", mh + 1);
+	snprintf(bad[nbad++], sizeof(bad[0]), "mldsa_public_key=%.*s",
+		 2 * 1952 - 2, mh);
+	snprintf(bad[nbad++], sizeof(bad[0]), "mldsa_public_key=%s00", mh);
+	snprintf(bad[nbad++], sizeof(bad[0]), "mldsa_public_key=%.*s",
+		 2 * 1952 - 1, mh);
+	snprintf(before, sizeof(before), "%s", get());
+	for (size_t i = 0; i < nbad + sizeof(simple) / sizeof(simple[0]); i++) {
+		const char *b = i < nbad ? bad[i] : simple[i - nbad];
+
+		snprintf(big, sizeof(big),
+			 "set=1\nlisten_port=777\npublic_key=%s\nmode=classic\n"
+			 "allowed_ip=172.16.0.0/12\n%s\n\n", hb, b);
+		g = req(big, &rc);
+		T_CHECK(rc == EINVAL && !strcmp(g, "errno=22\n\n"));
+		if (rc != EINVAL)
+			fprintf(stderr, "  accepted: %.40s\n", b);
+		T_CHECK(!strcmp(get(), before));
+	}
+	/* The extension keys belong to a peer, not to the device. */
+	snprintf(big, sizeof(big), "set=1\nmldsa_public_key=%s\n\n", mh);
+	req(big, &rc);
+	T_CHECK(rc == EINVAL);
+	req("set=1\nmode=classic\n\n", &rc);
+	T_CHECK(rc == EINVAL);
+
+	/* A new peer made pqonly without its ML-DSA key. */
+	dv_random(dpriv, 32);
+	dv_x25519_base(dpub, dpriv);
+	hex(hd, dpub);
+	snprintf(big, sizeof(big),
+		 "set=1\nfwmark=9\npublic_key=%s\nmode=pqonly\n"
+		 "allowed_ip=10.7.0.0/16\n\n", hd);
+	req(big, &rc);
+	T_CHECK(rc == EINVAL && !strcmp(get(), before));
+	/* The key given, then the peer removed and re-added pqonly. */
+	snprintf(big, sizeof(big),
+		 "set=1\npublic_key=%s\nmldsa_public_key=%s\n"
+		 "public_key=%s\nremove=true\npublic_key=%s\nmode=pqonly\n\n",
+		 hd, mh, hd, hd);
+	req(big, &rc);
+	T_CHECK(rc == EINVAL && !strcmp(get(), before));
+	/* An existing peer made pqonly on an interface without an ML-DSA
+	 * private key. */
+	A.dev->local.has_mldsa = false;
+	snprintf(big, sizeof(big), "set=1\npublic_key=%s\nmode=pqonly\n\n", hb);
+	req(big, &rc);
+	T_CHECK(rc == EINVAL);
+	A.dev->local.has_mldsa = true;
+	T_CHECK(!strcmp(get(), before));
+	/* On a pqonly interface, the stock `wg` adding a peer (it cannot
+	 * send the key) is refused rather than left unusable... */
+	A.dev->mode = DV_MODE_PQONLY;
+	snprintf(big, sizeof(big),
+		 "set=1\npublic_key=%s\nallowed_ip=10.7.0.0/16\n\n", hd);
+	req(big, &rc);
+	T_CHECK(rc == EINVAL && !strcmp(get(), before));
+	/* ... and accepted with the key; B is untouched. */
+	snprintf(big, sizeof(big),
+		 "set=1\npublic_key=%s\nmldsa_public_key=%s\n\n", hd, mh);
+	req(big, &rc);
+	T_CHECK(rc == 0 && dv_peer_by_key(A.dev, dpub) &&
+		dv_peer_by_key(A.dev, dpub)->np.mode == DV_MODE_PQONLY);
+	T_CHECK(dv_peer_by_key(A.dev, B.pub)->np.mode == DV_MODE_HYBRID);
+	teardown();
+}
+
+/* A pqonly handshake where the responder B learned the initiator's ML-DSA
+ * key only through set=1 (B starts with no peers at all); a later mode
+ * change keeps the established session. */
+static void test_pqonly_handshake_via_set(void)
+{
+	struct fake *pb = &B, *both[2] = { &A, &B };
+	struct dv_keypair *kp;
+	struct dv_peer *pa;
+	char ha[65];
+	int rc;
+
+	clk = 1000 * DV_NSEC_PER_SEC;
+	fake_identity(&A, 1);
+	fake_identity(&B, 2);
+	T_CHECK(fake_start(&A, &clk, DV_MODE_PQONLY, &pb, NULL, 1) != NULL);
+	T_CHECK(fake_start(&B, &clk, DV_MODE_HYBRID, NULL, NULL, 0) != NULL);
+	hex(ha, A.pub);
+	hex_mldsa(mh, A.mldsa_pk);
+	snprintf(big, sizeof(big),
+		 "set=1\npublic_key=%s\nmode=pqonly\nmldsa_public_key=%s\n"
+		 "endpoint=127.0.0.1:1\nallowed_ip=10.0.0.1/32\n\n", ha, mh);
+	req_on(B.dev, big, &rc);
+	T_CHECK(rc == 0);
+	pa = dv_peer_by_key(B.dev, A.pub);
+	T_CHECK(pa && pa->np.mode == DV_MODE_PQONLY);
+	if (!pa) {
+		fake_stop(&A);
+		fake_stop(&B);
+		return;
+	}
+
+	tun_send(&A, 1, 2, 60, 0x5a);
+	T_CHECK(count_type(&A, DV_MSG_PQ_INITIATION) == 1);
+	pump(both, 2);
+	T_CHECK(B.ntun == 1 && B.tun[0].len == 60 && B.tun[0].buf[40] == 0x5a);
+	T_CHECK(pa->cur && pa->cur->k.mode == DV_MODE_PQONLY);
+	T_CHECK(A.dev->peers->cur &&
+		A.dev->peers->cur->k.mode == DV_MODE_PQONLY);
+
+	/* The established session survives a mode change. */
+	kp = pa->cur;
+	snprintf(big, sizeof(big), "set=1\npublic_key=%s\nmode=hybrid\n\n", ha);
+	req_on(B.dev, big, &rc);
+	T_CHECK(rc == 0 && pa->np.mode == DV_MODE_HYBRID && pa->cur == kp);
+	tun_send(&B, 2, 1, 60, 0x6b);
+	pump(both, 2);
+	T_CHECK(A.ntun == 1 && A.tun[0].buf[40] == 0x6b);
+	fake_stop(&A);
+	fake_stop(&B);
+}
+
 int main(void)
 {
 	T_RUN(test_get);
@@ -311,5 +563,8 @@ int main(void)
 	T_RUN(test_malformed);
 	T_RUN(test_append);
 	T_RUN(test_platform_refusal_atomic);
+	T_RUN(test_mode_mldsa_round_trip);
+	T_RUN(test_mode_mldsa_refused);
+	T_RUN(test_pqonly_handshake_via_set);
 	return t_done();
 }
