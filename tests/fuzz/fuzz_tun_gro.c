@@ -19,6 +19,7 @@
 
 #include "platform/tun_gro.h"
 #include "platform/tun_gso.h"
+#include "fuzz/tcp_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,36 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct dv_gro gro;
 static uint8_t tmp[40 + PKT_MAX];
 static size_t out_segs, out_bytes;
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-/* 1 if the TCP segment at ip + iphl (tcplen bytes) has a valid checksum
- * (RFC 1071: with the pseudo-header it sums to 0). */
-static int tcp_valid(const uint8_t *ip, size_t iphl, size_t tcplen)
-{
-	size_t phl;
-
-	memset(tmp, 0, 40);
-	if (iphl == 20) {
-		memcpy(tmp, ip + 12, 8);
-		tmp[9] = 6;
-		tmp[10] = (uint8_t)(tcplen >> 8);
-		tmp[11] = (uint8_t)tcplen;
-		phl = 12;
-	} else {
-		memcpy(tmp, ip + 8, 32);
-		tmp[33] = (uint8_t)(tcplen >> 16);
-		tmp[34] = (uint8_t)(tcplen >> 8);
-		tmp[35] = (uint8_t)tcplen;
-		tmp[39] = 6;
-		phl = 40;
-	}
-	memcpy(tmp + phl, ip + iphl, tcplen);
-	return dv_inet_csum(tmp, phl + tcplen) == 0;
-}
 
 static void check_write(void *arg, const struct virtio_net_hdr *h, const uint8_t *pkt,
 			size_t len)
@@ -85,7 +56,7 @@ static void check_write(void *arg, const struct virtio_net_hdr *h, const uint8_t
 	if (!p)
 		abort();
 	memcpy(p, pkt, len);
-	if (dv_tun_csum_finish(h, p, len) || !tcp_valid(p, iphl, len - iphl))
+	if (dv_tun_csum_finish(h, p, len) || !tcp_valid(tmp, p, iphl, len - iphl))
 		abort();
 	free(p);
 	out_segs += segs;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "platform/tun_gso.h"
+#include "fuzz/tcp_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,38 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint8_t *bufs[BATCH];
 static uint8_t tmp[40 + CAP_MAX];
 
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-/* 1 if the TCP segment at ip + iphl (tcplen bytes) has a valid checksum. */
-static int tcp_valid(const uint8_t *ip, size_t iphl, size_t tcplen)
-{
-	size_t phl;
-
-	memset(tmp, 0, 40);
-	if (ip[0] >> 4 == 4) {
-		memcpy(tmp, ip + 12, 8);
-		tmp[9] = 6;
-		tmp[10] = (uint8_t)(tcplen >> 8);
-		tmp[11] = (uint8_t)tcplen;
-		phl = 12;
-	} else {
-		memcpy(tmp, ip + 8, 32);
-		tmp[33] = (uint8_t)(tcplen >> 16);
-		tmp[34] = (uint8_t)(tcplen >> 8);
-		tmp[35] = (uint8_t)tcplen;
-		tmp[39] = 6;
-		phl = 40;
-	}
-	memcpy(tmp + phl, ip + iphl, tcplen);
-	return dv_inet_csum(tmp, phl + tcplen) == 0;
 }
 
 static void no_gso(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len)
@@ -111,7 +83,7 @@ static void gso(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len, 
 
 			if (lens[j] != hdrs + seg || memcmp(o + hdrs, pkt + off, seg) ||
 			    get32(o + iphl + 4) != (uint32_t)(get32(pkt + iphl + 4) + k * mss) ||
-			    !tcp_valid(o, iphl, lens[j] - iphl))
+			    !tcp_valid(tmp, o, iphl, lens[j] - iphl))
 				abort();
 			if (v4 && (get16(o + 2) != lens[j] || dv_inet_csum(o, iphl) ||
 					   get16(o + 4) != ((get16(pkt + 4) + k) & 0xffff)))
