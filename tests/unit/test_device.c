@@ -308,6 +308,59 @@ static void test_ratelimit(void)
 	T_CHECK(ok == 5 && !dv_ratelimit_allow(&r, AF_INET6, v6b, t));
 }
 
+/* The limiter fails closed: sources that share a bucket are each limited
+ * (none evicts another to get a fresh burst), and a new source is refused
+ * while its bucket is full of live entries. */
+static void test_ratelimit_collisions(void)
+{
+	static struct dv_ratelimit r;
+	uint8_t ips[DV_RATELIMIT_WAYS + 1][4], ip[4] = { 10, 0, 0, 0 };
+	uint64_t t = 5 * DV_NSEC_PER_SEC;
+	size_t want, found = 0;
+	unsigned ok = 0;
+
+	dv_ratelimit_init(&r);
+	want = dv_ratelimit_bucket(&r, AF_INET, ip);
+	for (uint32_t i = 1; found <= DV_RATELIMIT_WAYS && i < 1u << 24; i++) {
+		ip[1] = (uint8_t)(i >> 16), ip[2] = (uint8_t)(i >> 8), ip[3] = (uint8_t)i;
+		if (dv_ratelimit_bucket(&r, AF_INET, ip) == want)
+			memcpy(ips[found++], ip, 4);
+	}
+	T_CHECK(found == DV_RATELIMIT_WAYS + 1);
+	/* Two colliding sources in rotation: 5 each, then nothing. */
+	for (int i = 0; i < 100; i++) {
+		ok += dv_ratelimit_allow(&r, AF_INET, ips[0], t);
+		ok += dv_ratelimit_allow(&r, AF_INET, ips[1], t);
+	}
+	T_CHECK(ok == 2 * DV_RATELIMIT_BURST);
+	/* Fill the bucket; the next colliding source is refused outright. */
+	for (int i = 2; i < DV_RATELIMIT_WAYS; i++)
+		T_CHECK(dv_ratelimit_allow(&r, AF_INET, ips[i], t));
+	T_CHECK(!dv_ratelimit_allow(&r, AF_INET, ips[DV_RATELIMIT_WAYS], t));
+	T_CHECK(r.refused_full == 1);
+	/* Rotating through the whole bucket still gives no new burst. */
+	ok = 0;
+	for (int k = 0; k < 50; k++)
+		for (int i = 0; i <= DV_RATELIMIT_WAYS; i++)
+			ok += dv_ratelimit_allow(&r, AF_INET, ips[i], t);
+	T_CHECK(ok == (DV_RATELIMIT_WAYS - 2) * (DV_RATELIMIT_BURST - 1));
+	/* A second later idle entries are free again. */
+	T_CHECK(dv_ratelimit_allow(&r, AF_INET, ips[DV_RATELIMIT_WAYS],
+				   t + 2 * DV_NSEC_PER_SEC));
+	/* Many /64s of one IPv6 /48 in rotation are limited too. */
+	{
+		uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+		unsigned pass = 0;
+
+		for (int k = 0; k < 3; k++)
+			for (uint32_t i = 0; i < 20000; i++) {
+				v6[6] = (uint8_t)(i >> 8), v6[7] = (uint8_t)i;
+				pass += dv_ratelimit_allow(&r, AF_INET6, v6, t + 10 * DV_NSEC_PER_SEC);
+			}
+		T_CHECK(pass <= DV_RATELIMIT_BUCKETS * DV_RATELIMIT_WAYS * DV_RATELIMIT_BURST);
+	}
+}
+
 /* The endpoint follows the source of the last authenticated packet. */
 static void test_roaming(void)
 {
@@ -370,6 +423,7 @@ int main(void)
 	T_RUN(test_under_load);
 	T_RUN(test_message_limits);
 	T_RUN(test_ratelimit);
+	T_RUN(test_ratelimit_collisions);
 	T_RUN(test_roaming);
 	T_RUN(test_several_peers);
 	return t_done();
