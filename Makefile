@@ -46,8 +46,6 @@ LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 CLI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 TV_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(TV_SRCS))
 
-VECTORS          ?= $(if $(DYBERVPN_VECTORS),$(DYBERVPN_VECTORS),../shared/vectors)
-PROTOCOL_VECTORS ?= $(if $(DYBERVPN_PROTOCOL_VECTORS),$(DYBERVPN_PROTOCOL_VECTORS),../shared/protocol-vectors)
 
 all: $(LIB) $(CLI) $(UNIT_BINS) $(TV_BIN)
 
@@ -71,7 +69,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 
 $(TV_BIN): $(TV_OBJS) $(LIB)
 	@$(SAY) "  LD      $@"
-	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(TV_OBJS) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(TV_OBJS) $(LIB) $(LDLIBS) -lz
 
 # Constant-time checks: secrets are marked undefined for valgrind memcheck,
 # which then reports every branch or table index that depends on them.

@@ -4,7 +4,7 @@
 # Installs only what is missing; needs root (or sudo) when something is.
 set -euo pipefail
 
-build_pkgs="build-essential pkg-config libsodium-dev libb2-dev libssl-dev libmnl-dev"
+build_pkgs="build-essential pkg-config libsodium-dev libb2-dev libssl-dev libmnl-dev zlib1g-dev"
 test_pkgs="valgrind clang libclang-rt-dev iproute2 iputils-ping iperf3 wireguard-go wireguard-tools procps python3"
 
 case "${1:-all}" in

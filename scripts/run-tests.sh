@@ -5,13 +5,13 @@
 # end-to-end tests in network namespaces (root only).
 # Usage: scripts/run-tests.sh [unit|vectors|san|ct|fuzz|netns]...   (default: all)
 # Environment: DYBERVPN_VECTORS, DYBERVPN_PROTOCOL_VECTORS override the
-# vector directories (default ../shared/vectors, ../shared/protocol-vectors);
+# vector directories (default tests/data/vectors, tests/data/protocol-vectors);
 # FUZZ_TIME sets the seconds each fuzz harness runs (default 5).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-VECTORS=${DYBERVPN_VECTORS:-../shared/vectors}
-PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-../shared/protocol-vectors}
+VECTORS=${DYBERVPN_VECTORS:-tests/data/vectors}
+PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-tests/data/protocol-vectors}
 JOBS=$(nproc 2>/dev/null || echo 2)
 FUZZ_TIME=${FUZZ_TIME:-5}
 phases=${*:-unit vectors san ct fuzz netns}

@@ -1,6 +1,6 @@
 /* The config loader: gives meaning to what toml.c parses, one key at a
  * time, then checks the whole (config.h). The keys are those of upstream
- * DyberVPN (../shared/upstream-configs/README.md); the key text form is
+ * DyberVPN (tests/config/upstream/README.md); the key text form is
  * PROTOCOL.md's "Keys and their text form".
  *
  * Every message is "FILE:LINE: key 'K': what is wrong" (or "table [T]"):
@@ -404,7 +404,7 @@ static int on_keyval(void *arg, const char *key, const struct dv_toml_value *v,
 }
 
 /* Upstream's enterprise tables: features for later, refused by name until
- * they exist (../shared/upstream-configs/README.md). */
+ * they exist (tests/config/upstream/README.md). */
 static const char *const later_tables[] = {
 	"access_control", "security", "audit", "hardware", "enrollment",
 };

@@ -2,7 +2,7 @@
  *
  * A config file is a strict subset of TOML (see toml.h) with one
  * [interface] table and any number of [[peer]] tables, the keys of
- * upstream DyberVPN (../shared/upstream-configs/README.md). Everything is
+ * upstream DyberVPN (tests/config/upstream/README.md). Everything is
  * validated at load time, so the device and the CLI can trust every field.
  * Keys are raw bytes here; their text form is base64 (PROTOCOL.md, "Keys
  * and their text form"), decoded by config/keys.h.

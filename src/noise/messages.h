@@ -1,4 +1,4 @@
-/* The DyberVPN v1 wire protocol on one page (../shared/PROTOCOL.md decides):
+/* The DyberVPN v1 wire protocol on one page (docs/PROTOCOL.md decides):
  * message types, the size and field offsets of every message, and the timer
  * and limit constants of the WireGuard whitepaper (section 6). All integers
  * on the wire are little-endian; every handshake message ends with mac1 and

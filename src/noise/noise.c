@@ -1,4 +1,4 @@
-/* Noise IKpsk2 in three modes (../shared/PROTOCOL.md; WireGuard whitepaper
+/* Noise IKpsk2 in three modes (docs/PROTOCOL.md; WireGuard whitepaper
  * 5.4.2-5.4.4). The pattern, with the post-quantum tokens in brackets:
  *
  *   IKpsk2:

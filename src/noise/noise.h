@@ -1,4 +1,4 @@
-/* The handshake: Noise IKpsk2 in three modes (../shared/PROTOCOL.md).
+/* The handshake: Noise IKpsk2 in three modes (docs/PROTOCOL.md).
  *
  * Pure code on byte arrays: no sockets, no clocks, no allocation, no logs.
  * Time and randomness come from the caller; peers are found through a

@@ -2,7 +2,7 @@
  * socket, a timerfd for the device's timers, a signalfd (SIGTERM/SIGINT
  * stop, SIGHUP is logged) and the control socket. Every wake-up handles a
  * batch (up to 64 TUN packets or UDP datagrams), then flushes the queued
- * datagrams with one sendmmsg (../shared/DATAPATH.md).
+ * datagrams with one sendmmsg (docs/DATAPATH.md).
  *
  * Setup order: UDP socket (its port goes into the device), device, TUN,
  * interface configuration (netlink), control socket, PID file. Teardown

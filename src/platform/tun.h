@@ -5,7 +5,7 @@
  *
  * Every packet read or written is preceded by a struct virtio_net_hdr
  * (IFF_VNET_HDR), and the kernel is asked for TCP segmentation and
- * checksum offload, split by tun_gso.h (../shared/DATAPATH.md). */
+ * checksum offload, split by tun_gso.h (docs/DATAPATH.md). */
 #ifndef DV_PLATFORM_TUN_H
 #define DV_PLATFORM_TUN_H
 

@@ -1,5 +1,5 @@
 /* Coalescing on the way into the TUN (the receive half of the offloads in
- * ../shared/DATAPATH.md): consecutive TCP segments of one flow that the
+ * docs/DATAPATH.md): consecutive TCP segments of one flow that the
  * device decrypts in one batch are joined into one super-packet, written
  * with a virtio_net_hdr asking for TSO (VIRTIO_NET_HDR_GSO_TCPV4/6), so
  * the kernel's TCP stack handles one packet, as after a NIC's GRO.

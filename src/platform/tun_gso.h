@@ -1,4 +1,4 @@
-/* TUN offloads (../shared/DATAPATH.md): the TUN is opened with
+/* TUN offloads (docs/DATAPATH.md): the TUN is opened with
  * IFF_VNET_HDR and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), so
  * the kernel hands over TCP super-packets of up to 64 KB, each behind a
  * struct virtio_net_hdr, and may leave a transport checksum unfinished.

@@ -2,7 +2,7 @@
  * v4-mapped addresses on the wire and as plain sockaddr_in to the device),
  * batched both ways: recvmmsg fills DV_UDP_BATCH preallocated buffers per
  * call, and datagrams the device sends are queued and flushed with
- * sendmmsg after each batch of input (../shared/DATAPATH.md). Nothing is
+ * sendmmsg after each batch of input (docs/DATAPATH.md). Nothing is
  * allocated per packet.
  *
  * Offloads, where the kernel has them: runs of equal-sized datagrams to

@@ -2,7 +2,9 @@
  * their placeholders replaced by real keys, and each class of error, whose
  * message must name the file, the line and the key.
  *
- * DYBERVPN_UPSTREAM_CONFIGS overrides ../shared/upstream-configs;
+ * The fixtures in tests/config/upstream stand for upstream DyberVPN's sample
+ * configs, one each (its header names the upstream file and what must
+ * happen); DYBERVPN_UPSTREAM_CONFIGS overrides that directory;
  * DYBERVPN_TEST_CONFIGS overrides tests/config. */
 #include "config/config.h"
 #include "config/keys.h"
@@ -487,7 +489,7 @@ static void test_errors_pqonly(void)
 	      pk, k_pub1.s, k_mldsa_pk.s);
 }
 
-/* ---- upstream's sample configs ---- */
+/* ---- fixtures standing for upstream's sample configs ---- */
 
 struct file {
 	char *data;
@@ -570,14 +572,14 @@ static const struct {
 	enum dv_mode mode;
 	size_t n_peers;
 } upstream[] = {
-	{ "config_enterprise-server.toml", ":16: table [hardware]:", 0, 0, 0 },
+	{ "config_enterprise-server.toml", ":13: table [hardware]:", 0, 0, 0 },
 	{ "config_example-client.toml", NULL, 1, DV_MODE_CLASSIC, 1 },
-	{ "config_example-server.toml", ":21: table [hardware]:", 0, 0, 0 },
+	{ "config_example-server.toml", ":11: table [hardware]:", 0, 0, 0 },
 	{ "config_test-server.toml", NULL, 1, DV_MODE_HYBRID, 0 },
 	{ "deploy_client.toml.example", NULL, 2, DV_MODE_HYBRID, 1 },
 	{ "deploy_server.toml.example", NULL, 2, DV_MODE_HYBRID, 1 },
 	{ "test-configs_client.toml", NULL, 2, DV_MODE_HYBRID, 1 },
-	{ "test-configs_enterprise-server.toml", ":18: table [access_control]:", 0, 0, 0 },
+	{ "test-configs_enterprise-server.toml", ":14: table [access_control]:", 0, 0, 0 },
 	{ "test-configs_pqonly-client.toml", NULL, 2, DV_MODE_PQONLY, 1 },
 	{ "test-configs_pqonly-server.toml", NULL, 2, DV_MODE_PQONLY, 1 },
 	{ "test-configs_server.toml", NULL, 2, DV_MODE_HYBRID, 1 },
@@ -589,7 +591,7 @@ static const char *upstream_dir(void)
 {
 	const char *d = getenv("DYBERVPN_UPSTREAM_CONFIGS");
 
-	return d && *d ? d : "../shared/upstream-configs";
+	return d && *d ? d : "tests/config/upstream";
 }
 
 static void test_upstream(void)

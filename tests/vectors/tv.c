@@ -1,5 +1,7 @@
-/* build/test-vectors DIR|FILE...: runs every .txt vector file given (or
- * found in the directories given) and ends with "N passed, N failed".
+/* build/test-vectors DIR|FILE...: runs every .txt or gzip-compressed
+ * .txt.gz vector file given (or found in the directories given) and ends
+ * with "N passed, N failed". The official vectors live compressed in
+ * tests/data/vectors; zlib reads plain files just as well.
  * The family of a file is told by its name (sha3/shake, mlkem, mldsa) or,
  * for handshake records, by their `mode` and `initiation` fields. */
 #include "vectors/tv.h"
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 static unsigned passed, failed;
 
@@ -122,9 +125,39 @@ static void clear(struct tv_rec *r)
 	r->line = 0;
 }
 
+/* getline() for a gzFile: one line with its '\n', -1 at the end. */
+static ssize_t gz_getline(char **line, size_t *cap, gzFile f)
+{
+	size_t len = 0;
+
+	for (;;) {
+		if (*cap - len < 2) {
+			size_t ncap = *cap ? *cap * 2 : 1024;
+			char *n = realloc(*line, ncap);
+			if (!n)
+				return -1;
+			*line = n;
+			*cap = ncap;
+		}
+		if (!gzgets(f, *line + len, (int)(*cap - len)))
+			return len ? (ssize_t)len : -1;
+		len += strlen(*line + len);
+		if (len && (*line)[len - 1] == '\n')
+			return (ssize_t)len;
+	}
+}
+
+static int is_vector_file(const char *name)
+{
+	size_t l = strlen(name);
+
+	return (l > 4 && !strcmp(name + l - 4, ".txt")) ||
+	       (l > 7 && !strcmp(name + l - 7, ".txt.gz"));
+}
+
 static void run_file(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	gzFile f = gzopen(path, "rb");
 	const char *base = strrchr(path, '/');
 	struct tv_rec r = { .file = base ? base + 1 : path };
 	unsigned p0 = passed, f0 = failed, lineno = 0;
@@ -132,12 +165,14 @@ static void run_file(const char *path)
 	size_t cap = 0;
 	ssize_t len;
 
+	if (f)
+		gzbuffer(f, 1 << 16);
 	if (!f) {
 		failed++;
 		fprintf(stderr, "FAIL %s: %s\n", path, strerror(errno));
 		return;
 	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((len = gz_getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
@@ -167,7 +202,10 @@ static void run_file(const char *path)
 		run_record(&r);
 	clear(&r);
 	free(line);
-	fclose(f);
+	if (gzclose(f) != Z_OK) {
+		failed++;
+		fprintf(stderr, "FAIL %s: read error (truncated or corrupt gzip?)\n", path);
+	}
 	printf("%-48s %5u passed, %u failed\n", r.file, passed - p0, failed - f0);
 }
 
@@ -200,8 +238,7 @@ static void run_path(const char *path)
 		return;
 	}
 	while ((e = readdir(d)) && n < 512) {
-		size_t l = strlen(e->d_name);
-		if (l > 4 && !strcmp(e->d_name + l - 4, ".txt"))
+		if (is_vector_file(e->d_name))
 			names[n++] = strdup(e->d_name);
 	}
 	closedir(d);

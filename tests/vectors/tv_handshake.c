@@ -1,4 +1,4 @@
-/* Handshake records of ../shared/protocol-vectors (classic, hybrid,
+/* Handshake records of tests/data/protocol-vectors (classic, hybrid,
  * pqonly): both sides are configured from the INPUT fields, the RANDOM
  * fields are injected through the RNG hook, and every message, every
  * intermediate value the code exposes (the chaining key and hash kept in

@@ -1,7 +1,7 @@
 /* ML-DSA-65 vectors (FIPS 204): ACVP keyGen / sigGen / sigVer and the
  * Wycheproof sign (seed and expanded key) and verify files. A record is
  * classified by its fields, not its file name, so any file in the format
- * of ../shared/vectors/README.md works:
+ * of tests/data/README.md works:
  *   seed + pk + sk, no sig      key generation (Algorithm 6)
  *   seed or sk, with sig        signing; a seed key is expanded first
  *   pk + sig, no seed or sk     verification
