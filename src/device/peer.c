@@ -108,6 +108,7 @@ int dv_peer_reconfigure(struct dv_peer *p, enum dv_mode mode,
 			const uint8_t psk[DV_KEY_LEN])
 {
 	uint8_t pub[DV_KEY_LEN], ts[DV_TAI64N_LEN], mldsa[NOISE_MLDSA_PK_LEN];
+	uint8_t ts_mode[DV_TAI64N_LEN], ts_sig[DV_TAI64N_LEN];
 	bool has_mldsa = p->np.has_mldsa_pk;
 	int rc;
 
@@ -115,12 +116,16 @@ int dv_peer_reconfigure(struct dv_peer *p, enum dv_mode mode,
 	 * replay timestamp, so old initiations stay refused. */
 	memcpy(pub, p->np.remote_static, sizeof(pub));
 	memcpy(ts, p->np.latest_timestamp, sizeof(ts));
+	memcpy(ts_mode, p->np.refused_mode_timestamp, sizeof(ts_mode));
+	memcpy(ts_sig, p->np.failed_sig_timestamp, sizeof(ts_sig));
 	if (has_mldsa)
 		memcpy(mldsa, p->np.mldsa_pk, sizeof(mldsa));
 	dv_index_remove(p->dev, &p->hs_entry);
 	rc = noise_peer_init(&p->np, &p->dev->local, mode, pub, psk);
 	p->np.user = p;
 	memcpy(p->np.latest_timestamp, ts, sizeof(ts));
+	memcpy(p->np.refused_mode_timestamp, ts_mode, sizeof(ts_mode));
+	memcpy(p->np.failed_sig_timestamp, ts_sig, sizeof(ts_sig));
 	if (has_mldsa)
 		noise_peer_set_mldsa_pk(&p->np, mldsa);
 	return rc < 0 ? -1 : 0;

@@ -498,14 +498,24 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	}
 	*peer_out = p;
 
-	/* 4. no silent downgrade: the peer's mode decides */
-	ret = NOISE_ERR_MODE;
-	if (p->mode != m)
+	/* 4. no silent downgrade: the peer's mode decides. A mismatch counts
+	 * once per fresh timestamp (newer than the last accepted and the last
+	 * refused for its mode); a replay of it is only a replay. */
+	if (p->mode != m) {
+		ret = NOISE_ERR_REPLAY;
+		if (!noise_timestamp_newer(ts, p->latest_timestamp) ||
+		    !noise_timestamp_newer(ts, p->refused_mode_timestamp))
+			goto out;
+		memcpy(p->refused_mode_timestamp, ts, DV_TAI64N_LEN);
+		ret = NOISE_ERR_MODE;
 		goto out;
+	}
 
 	/* 5. replay (TAI64N compares as big-endian bytes), then rate limit */
 	ret = NOISE_ERR_REPLAY;
 	if (!noise_timestamp_newer(ts, p->latest_timestamp))
+		goto out;
+	if (mi->sig && !memcmp(ts, p->failed_sig_timestamp, DV_TAI64N_LEN))
 		goto out;
 	ret = NOISE_ERR_RATELIMIT;
 	if (p->has_last_initiation &&
@@ -517,10 +527,22 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	if (mi->kem && dv_crypto()->kem_check_pk(hs.mlkem_ek))
 		goto out;
 
-	/* 7. the expensive check; Encaps follows in noise_create_response */
-	if (mi->sig &&
-	    (ret = noise_verify(p, sig, h_signed, noise_ctx_initiation)))
-		goto out;
+	/* 7. the expensive check; Encaps follows in noise_create_response.
+	 * The rate-limit slot is taken before Verify, and a failed
+	 * signature's timestamp is remembered: at most one Verify per fresh
+	 * timestamp, and per NOISE_INITIATION_INTERVAL_NS. */
+	if (mi->sig) {
+		ret = NOISE_ERR_CONFIG; /* no key to verify with: no Verify */
+		if (!p->has_mldsa_pk)
+			goto out;
+		p->last_initiation_ns = now_ns;
+		p->has_last_initiation = true;
+		ret = noise_verify(p, sig, h_signed, noise_ctx_initiation);
+		if (ret) {
+			memcpy(p->failed_sig_timestamp, ts, DV_TAI64N_LEN);
+			goto out;
+		}
+	}
 
 	hs.state = NOISE_HS_CONSUMED_INITIATION;
 	hs.mode = m;

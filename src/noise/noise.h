@@ -99,6 +99,12 @@ struct noise_peer {
 	bool has_mldsa_pk;
 	uint8_t mldsa_pk[NOISE_MLDSA_PK_LEN]; /* needed in pqonly mode */
 	uint8_t latest_timestamp[DV_TAI64N_LEN]; /* greatest TAI64N accepted */
+	/* Greatest TAI64N of an initiation refused for its mode: a replay of
+	 * it is a replay, not another mode refusal. */
+	uint8_t refused_mode_timestamp[DV_TAI64N_LEN];
+	/* TAI64N of the last initiation whose signature failed: a replay of
+	 * it costs no further Verify. */
+	uint8_t failed_sig_timestamp[DV_TAI64N_LEN];
 	bool has_last_initiation;
 	uint64_t last_initiation_ns;          /* caller's monotonic clock */
 	struct noise_handshake hs;

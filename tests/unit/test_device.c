@@ -128,6 +128,29 @@ static void test_wrong_mode(void)
 	T_CHECK(refused(&B) == 1 && B.dev->peers->refused_mode == 1);
 	T_CHECK(!B.dev->peers->cur && !B.dev->peers->next);
 	teardown();
+	/* Replays of one captured old-mode initiation count once. */
+	setup(DV_MODE_CLASSIC, DV_MODE_HYBRID);
+	tun_send(&A, 1, 2, 60, 0);
+	T_CHECK(A.nsent == 1 && A.sent[0].buf[0] == DV_MSG_INITIATION);
+	{
+		struct fake_pkt *init = malloc(sizeof(*init));
+
+		T_CHECK(init != NULL);
+		*init = A.sent[0];
+		for (int i = 0; i < 1000; i++) {
+			clk += DV_NSEC_PER_SEC / 10;
+			dv_device_udp_rx(B.dev, init->buf, init->len,
+					 (struct sockaddr *)&A.addr, sizeof(A.addr));
+		}
+		free(init);
+	}
+	T_CHECK(B.dev->peers->refused_mode == 1 && refused(&B) == 1);
+	/* A fresh one (the retry, newer timestamp) counts again. */
+	A.nsent = 0;
+	dv_device_timers(A.dev);
+	pump(both, 2);
+	T_CHECK(B.dev->peers->refused_mode == 2);
+	teardown();
 }
 
 static void test_replay_and_source(void)

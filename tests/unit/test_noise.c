@@ -4,6 +4,7 @@
 #include "t.h"
 
 #include "crypto/aead.h"
+#include "crypto/backend.h"
 #include "crypto/classic.h"
 #include "crypto/mldsa.h"
 #include "noise/noise.h"
@@ -102,6 +103,17 @@ static void expect_init_fail(const uint8_t *msg, size_t len, uint64_t now, int w
 	T_CHECK(rc == want);
 	if (rc != want)
 		fprintf(stderr, "  got %d (%s), want %d\n", rc, noise_strerror(rc), want);
+	/* What a refusal may record, so that its replays cost nothing more:
+	 * a failed signature takes the rate-limit slot and leaves its
+	 * timestamp; a mode refusal leaves its timestamp. Nothing else. */
+	if (want == NOISE_ERR_SIGNATURE) {
+		snap.last_initiation_ns = R.peer.last_initiation_ns;
+		snap.has_last_initiation = R.peer.has_last_initiation;
+		memcpy(snap.failed_sig_timestamp, R.peer.failed_sig_timestamp, DV_TAI64N_LEN);
+	}
+	if (want == NOISE_ERR_MODE)
+		memcpy(snap.refused_mode_timestamp, R.peer.refused_mode_timestamp,
+		       DV_TAI64N_LEN);
 	T_CHECK(memcmp(&snap, &R.peer, sizeof(snap)) == 0);
 }
 
@@ -223,7 +235,10 @@ static void test_mode_mismatch(void)
 	T_CHECK(noise_consume_initiation(&R.local, I.msg, I.len, lookup_r, NULL,
 					 1, &found) == NOISE_ERR_MODE);
 	T_CHECK(found == &R.peer); /* known once the AEADs verified: countable */
+	/* Only its timestamp is kept, so that a replay is not counted again. */
+	memcpy(snap.refused_mode_timestamp, R.peer.refused_mode_timestamp, DV_TAI64N_LEN);
 	T_CHECK(memcmp(&snap, &R.peer, sizeof(snap)) == 0);
+	expect_init_fail(I.msg, I.len, 2, NOISE_ERR_REPLAY);
 
 	setup2(DV_MODE_PQONLY, DV_MODE_HYBRID);
 	T_CHECK(create_init() == 0);
@@ -410,8 +425,59 @@ static void test_forged(void)
 	n = forge_initiation(DV_MODE_PQONLY, ek, other.mldsa_sk, msg);
 	expect_init_fail(msg, n, 1, NOISE_ERR_SIGNATURE);
 	/* replayed after a bad signature: still accepted when genuine, so a
-	 * bad signature did not advance the timestamp */
-	T_CHECK(consume_init(I.msg, I.len, 1) == 0);
+	 * bad signature did not advance the timestamp (20 ms later: the
+	 * failed Verify took the rate-limit slot) */
+	expect_init_fail(I.msg, I.len, 1, NOISE_ERR_RATELIMIT);
+	T_CHECK(consume_init(I.msg, I.len, 1 + 20 * MS) == 0);
+	noise_local_clear(&other);
+}
+
+static unsigned n_verify;
+
+static int counting_verify(const uint8_t sig[MLDSA65_SIG_LEN], const uint8_t *msg,
+			   size_t msglen, const uint8_t *ctx, size_t ctxlen,
+			   const uint8_t pk[MLDSA65_PK_LEN])
+{
+	n_verify++;
+	return dv_crypto_software.verify(sig, msg, msglen, ctx, ctxlen, pk);
+}
+
+/* pqonly: an initiation with genuine X25519 parts and a forged signature,
+ * replayed, costs one ML-DSA Verify in all; a fresh forgery within the
+ * rate-limit interval costs none; the genuine peer still gets through. */
+static void test_one_verify_per_timestamp(void)
+{
+	static struct dv_crypto_backend counting;
+	static uint8_t ek[DV_MLKEM_EK_LEN], msg[DV_MAX_HANDSHAKE_LEN];
+	static struct noise_local other;
+	uint8_t seed[32];
+	size_t n;
+
+	counting = dv_crypto_software;
+	counting.verify = counting_verify;
+	setup(DV_MODE_PQONLY);
+	dv_random(seed, sizeof(seed));
+	T_CHECK(noise_local_set_mldsa_seed(&other, seed) == 0);
+	T_CHECK(create_init() == 0);
+	memcpy(ek, I.msg + DV_INIT_OFF_PQ_EK, sizeof(ek));
+	n = forge_initiation(DV_MODE_PQONLY, ek, other.mldsa_sk, msg);
+	dv_crypto_set_backend(&counting);
+	n_verify = 0;
+	expect_init_fail(msg, n, 1000 * MS, NOISE_ERR_SIGNATURE);
+	for (uint64_t i = 1; i <= 300; i++)
+		expect_init_fail(msg, n, 1000 * MS + i * 100 * MS, NOISE_ERR_REPLAY);
+	T_CHECK(n_verify == 1);
+	/* A fresh forgery 10 ms after a Verify: rate-limited, no Verify. */
+	n = forge_initiation(DV_MODE_PQONLY, ek, other.mldsa_sk, msg);
+	expect_init_fail(msg, n, 40000 * MS, NOISE_ERR_SIGNATURE);
+	n = forge_initiation(DV_MODE_PQONLY, ek, other.mldsa_sk, msg);
+	expect_init_fail(msg, n, 40010 * MS, NOISE_ERR_RATELIMIT);
+	T_CHECK(n_verify == 2);
+	/* The genuine initiation (older timestamp than the forgeries, but
+	 * newer than any accepted) is still accepted. */
+	T_CHECK(consume_init(I.msg, I.len, 50000 * MS) == 0);
+	T_CHECK(n_verify == 3);
+	dv_crypto_set_backend(NULL);
 	noise_local_clear(&other);
 }
 
@@ -501,6 +567,7 @@ int main(void)
 	T_RUN(test_tamper);
 	T_RUN(test_replay_and_rate);
 	T_RUN(test_forged);
+	T_RUN(test_one_verify_per_timestamp);
 	T_RUN(test_unknown_mldsa_key);
 	T_RUN(test_state_survives);
 	T_RUN(test_low_order_key);
