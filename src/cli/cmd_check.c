@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "protocol.h"
 
 static void check_usage(FILE *f)
 {
@@ -72,7 +73,7 @@ static void print_peer(const struct dv_config *cfg, size_t i)
 		printf("  persistent keepalive: every %u s\n",
 		       p->persistent_keepalive);
 	printf("  preshared key: %s\n", p->has_psk ? "yes" : "no");
-	if (p->mode == DV_MODE_PQONLY || p->has_mldsa_public_key)
+	if (dv_mode_needs_mldsa(p->mode) || p->has_mldsa_public_key)
 		printf("  ML-DSA-65 public key: %s\n",
 		       p->has_mldsa_public_key ? "yes" : "no");
 }

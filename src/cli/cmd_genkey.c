@@ -16,7 +16,7 @@
 #include "config/config.h"
 #include "config/keys.h"
 #include "crypto/mldsa.h"
-#include "mode.h"
+#include "protocol.h"
 
 static void genkey_usage(FILE *f)
 {
@@ -123,18 +123,18 @@ int genkey_main(int argc, char **argv)
 		fprintf(stderr, "dybervpn genkey: out of memory\n");
 		return 1;
 	}
-	if (generate(k, mode == DV_MODE_PQONLY)) {
+	if (generate(k, dv_mode_needs_mldsa(mode))) {
 		r = 1;
 		goto out;
 	}
 	printf("# dybervpn genkey -m %s\n", dv_mode_name(mode));
 	printf("# in this machine's [interface]:\n");
 	printf("private_key = \"%s\"\n", k->priv64);
-	if (mode == DV_MODE_PQONLY)
+	if (dv_mode_needs_mldsa(mode))
 		printf("mldsa_private_key = \"%s\"\n", k->seed64);
 	printf("# in the [[peer]] for this machine in the other side's config:\n");
 	printf("public_key = \"%s\"\n", k->pub64);
-	if (mode == DV_MODE_PQONLY)
+	if (dv_mode_needs_mldsa(mode))
 		printf("mldsa_public_key = \"%s\"\n", k->pk64);
 	if (fflush(stdout) || ferror(stdout)) {
 		perror("dybervpn genkey: stdout");

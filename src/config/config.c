@@ -21,6 +21,7 @@
 #include "config/keys.h"
 #include "config/toml.h"
 #include "crypto/mldsa.h"
+#include "protocol.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 
@@ -498,10 +499,10 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 	if (crypto_scalarmult_base(c->public_key, c->private_key))
 		return verr(x, x->il.private_key, err, errlen,
 			    "key 'private_key': not a usable X25519 key");
-	if (c->mode == DV_MODE_PQONLY && !c->has_mldsa_private_key)
+	if (dv_mode_needs_mldsa(c->mode) && !c->has_mldsa_private_key)
 		return verr(x, x->il.mode, err, errlen,
 			    "key 'mldsa_private_key': missing in [interface]: "
-			    "mode pqonly signs with ML-DSA-65");
+			    "mode %s signs with ML-DSA-65", dv_mode_name(c->mode));
 	for (size_t i = 0; i < c->n_addresses; i++)
 		has_v6 |= c->addresses[i].family == AF_INET6;
 	if (has_v6 && c->mtu < DV_CONFIG_MTU_MIN_IPV6)
@@ -533,20 +534,21 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 		}
 		if (!pl->mode) /* no `mode` of its own */
 			p->mode = c->mode;
-		if (p->mode != DV_MODE_PQONLY)
+		if (!dv_mode_needs_mldsa(p->mode))
 			continue;
 		/* pqonly signs with ML-DSA-65 both ways (PROTOCOL.md). */
 		if (!p->has_mldsa_public_key)
 			return verr(x, pl->mode ? pl->mode : p->line, err, errlen,
 				    "key 'mldsa_public_key': missing: the peer "
-				    "at line %u uses mode pqonly", p->line);
+				    "at line %u uses mode %s", p->line,
+				    dv_mode_name(p->mode));
 		if (!c->has_mldsa_private_key)
 			return verr(x, pl->mode ? pl->mode :
 				       x->il.mode ? x->il.mode : x->il.header,
 				    err, errlen,
 				    "key 'mldsa_private_key': missing in "
 				    "[interface]: the peer at line %u uses mode "
-				    "pqonly", p->line);
+				    "%s", p->line, dv_mode_name(p->mode));
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "crypto/classic.h"
 #include "crypto/ct.h"
 #include "device/timers.h"
+#include "protocol.h"
 
 uint64_t dv_now(struct dv_device *d)
 {
@@ -106,11 +107,11 @@ static int add_config_peer(struct dv_device *d, const struct dv_peer_config *pc,
 	if (pc->has_mldsa_public_key)
 		noise_peer_set_mldsa_pk(&p->np, pc->mldsa_public_key);
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
-	if (pc->mode == DV_MODE_PQONLY &&
+	if (dv_mode_needs_mldsa(pc->mode) &&
 	    (!pc->has_mldsa_public_key || !d->local.has_mldsa)) {
 		snprintf(err, errlen,
-			 "peer at line %u: pqonly mode needs both ML-DSA keys",
-			 pc->line);
+			 "peer at line %u: %s mode needs both ML-DSA keys",
+			 pc->line, dv_mode_name(pc->mode));
 		return -1;
 	}
 	for (size_t i = 0; i < pc->n_allowed_ips; i++) {

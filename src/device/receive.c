@@ -17,6 +17,7 @@
 #include "crypto/aead.h"
 #include "crypto/ct.h"
 #include "device/timers.h"
+#include "protocol.h"
 
 /* The cookie is bound to the source IP address and port (whitepaper
  * 5.4.7). */
@@ -182,7 +183,8 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 	p->last_initiation_sent_ns = dv_now(d);
 }
 
-static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
+static void rx_response(struct dv_device *d, const struct dv_msg_desc *md,
+			const uint8_t *msg, size_t len,
 			const struct sockaddr *from, socklen_t fromlen)
 {
 	struct noise_keypair k;
@@ -192,7 +194,7 @@ static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
 
 	if (!check_macs(d, msg, len, from, fromlen))
 		return;
-	e = dv_index_find(d, dv_le32_get(msg + DV_RESP_OFF_RECEIVER));
+	e = dv_index_find(d, dv_le32_get(msg + md->off_receiver));
 	if (!e || e->kind != DV_INDEX_HANDSHAKE) {
 		d->stats.rx_unknown_index++;
 		dv_device_log_drop(d, "handshake response for unknown index");
@@ -226,9 +228,10 @@ static void rx_response(struct dv_device *d, const uint8_t *msg, size_t len,
 	dv_send_staged(p);
 }
 
-static void rx_cookie(struct dv_device *d, const uint8_t *msg, size_t len)
+static void rx_cookie(struct dv_device *d, const struct dv_msg_desc *md,
+		      const uint8_t *msg, size_t len)
 {
-	struct dv_index *e = dv_index_find(d, dv_le32_get(msg + DV_COOKIE_OFF_RECEIVER));
+	struct dv_index *e = dv_index_find(d, dv_le32_get(msg + md->off_receiver));
 
 	if (!e) {
 		d->stats.rx_unknown_index++;
@@ -332,32 +335,29 @@ static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
 void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
 		      const struct sockaddr *from, socklen_t fromlen)
 {
-	uint8_t type = dv_msg_type(buf, len);
-	size_t want = noise_msg_len(type);
+	const struct dv_msg_desc *md = dv_msg_classify(buf, len);
 
-	if (type == DV_MSG_DATA && len >= DV_DATA_MIN_LEN) {
+	if (md && md->kind == DV_KIND_DATA) {
 		rx_data(d, buf, len, from, fromlen);
 		return;
 	}
-	if (!d->has_private_key || !want || len != want) {
+	if (!d->has_private_key || !md) {
 		d->stats.rx_malformed++;
 		dv_device_log_drop(d, "malformed datagram (type %u, %zu bytes)",
-				   type, len);
+				   dv_msg_type(buf, len), len);
 		return;
 	}
-	switch (type) {
-	case DV_MSG_INITIATION:
-	case DV_MSG_HYBRID_INITIATION:
-	case DV_MSG_PQ_INITIATION:
+	switch (md->kind) {
+	case DV_KIND_INITIATION:
 		rx_initiation(d, buf, len, from, fromlen);
 		break;
-	case DV_MSG_RESPONSE:
-	case DV_MSG_HYBRID_RESPONSE:
-	case DV_MSG_PQ_RESPONSE:
-		rx_response(d, buf, len, from, fromlen);
+	case DV_KIND_RESPONSE:
+		rx_response(d, md, buf, len, from, fromlen);
 		break;
-	case DV_MSG_COOKIE_REPLY:
-		rx_cookie(d, buf, len);
+	case DV_KIND_COOKIE_REPLY:
+		rx_cookie(d, md, buf, len);
+		break;
+	case DV_KIND_DATA:
 		break;
 	}
 }

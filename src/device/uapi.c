@@ -42,6 +42,7 @@
 #include "crypto/ct.h"
 #include "device/internal.h"
 #include "device/timers.h"
+#include "protocol.h"
 
 /* ---- response buffer ---- */
 
@@ -563,7 +564,7 @@ static void plan_peer_state(struct dv_device *d, struct plan *pl, size_t i)
 		op->after_mode = op->mode;
 	if (op->mldsa_pk)
 		op->after_has_mldsa = true;
-	op->after_ok = op->after_mode != DV_MODE_PQONLY ||
+	op->after_ok = !dv_mode_needs_mldsa(op->after_mode) ||
 		       (op->after_has_mldsa && d->local.has_mldsa);
 }
 

@@ -18,6 +18,8 @@
  * that wipes every secret on the stack. */
 #include "noise/noise.h"
 
+#include "protocol.h"
+
 #include "crypto/aead.h"
 #include "crypto/classic.h"
 #include "crypto/ct.h"
@@ -32,50 +34,12 @@ _Static_assert(DV_MLKEM_EK_LEN == MLKEM768_PK_LEN, "ML-KEM-768 ek size");
 _Static_assert(DV_MLKEM_CT_LEN == MLKEM768_CT_LEN, "ML-KEM-768 ct size");
 _Static_assert(NOISE_MLKEM_DK_LEN == MLKEM768_SK_LEN, "ML-KEM-768 dk size");
 
-/* What distinguishes the modes: strings, types, sizes, optional tokens. */
-struct noise_mode_info {
-	const char *construction;
-	const char *identifier;
-	uint8_t init_type, resp_type;
-	size_t init_len, resp_len;
-	bool kem; /* [ekem] and [ct, kem] */
-	bool sig; /* [{sig}] */
-};
-
-static const struct noise_mode_info noise_modes[] = {
-	[DV_MODE_CLASSIC] = {
-		"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s",
-		"WireGuard v1 zx2c4 Jason@zx2c4.com",
-		DV_MSG_INITIATION, DV_MSG_RESPONSE,
-		DV_INITIATION_LEN, DV_RESPONSE_LEN, false, false,
-	},
-	[DV_MODE_HYBRID] = {
-		"DyberVPN_IKpsk2_25519+MLKEM768_ChaChaPoly_BLAKE2s",
-		"DyberVPN v1",
-		DV_MSG_HYBRID_INITIATION, DV_MSG_HYBRID_RESPONSE,
-		DV_HYBRID_INITIATION_LEN, DV_HYBRID_RESPONSE_LEN, true, false,
-	},
-	[DV_MODE_PQONLY] = {
-		"DyberVPN_IKpsk2_25519+MLKEM768+MLDSA65_ChaChaPoly_BLAKE2s",
-		"DyberVPN v1",
-		DV_MSG_PQ_INITIATION, DV_MSG_PQ_RESPONSE,
-		DV_PQ_INITIATION_LEN, DV_PQ_RESPONSE_LEN, true, true,
-	},
-};
-
 /* ML-DSA context strings (PROTOCOL.md): ASCII, no terminating NUL. */
 static const char noise_ctx_initiation[] = "DyberVPN v1 initiation";
 static const char noise_ctx_response[] = "DyberVPN v1 response";
 
 /* Initiations accepted per peer: one per 1 s / 50 (whitepaper 6.1). */
 #define NOISE_INITIATION_INTERVAL_NS (DV_NSEC_PER_SEC / DV_INITIATIONS_PER_SECOND)
-
-static const struct noise_mode_info *noise_mode_get(enum dv_mode m)
-{
-	if ((unsigned)m >= sizeof(noise_modes) / sizeof(noise_modes[0]))
-		return NULL;
-	return &noise_modes[m];
-}
 
 const char *noise_strerror(int rc)
 {
@@ -99,39 +63,33 @@ const char *noise_strerror(int rc)
 
 size_t noise_msg_len(uint8_t type)
 {
-	enum dv_mode m;
+	const struct dv_msg_desc *md = dv_msg_desc(type);
 
-	if (type == DV_MSG_COOKIE_REPLY)
-		return DV_COOKIE_REPLY_LEN;
-	if (noise_type_mode(type, &m))
-		return 0;
-	return type == noise_modes[m].init_type ? noise_modes[m].init_len
-						: noise_modes[m].resp_len;
+	return md ? md->len : 0;
 }
 
 uint8_t noise_initiation_type(enum dv_mode m)
 {
-	const struct noise_mode_info *mi = noise_mode_get(m);
+	const struct dv_msg_desc *md = dv_mode_msg(m, DV_KIND_INITIATION);
 
-	return mi ? mi->init_type : 0;
+	return md ? md->type : 0;
 }
 
 uint8_t noise_response_type(enum dv_mode m)
 {
-	const struct noise_mode_info *mi = noise_mode_get(m);
+	const struct dv_msg_desc *md = dv_mode_msg(m, DV_KIND_RESPONSE);
 
-	return mi ? mi->resp_type : 0;
+	return md ? md->type : 0;
 }
 
 int noise_type_mode(uint8_t type, enum dv_mode *m)
 {
-	for (unsigned i = 0; i < sizeof(noise_modes) / sizeof(noise_modes[0]); i++) {
-		if (type == noise_modes[i].init_type || type == noise_modes[i].resp_type) {
-			*m = (enum dv_mode)i;
-			return 0;
-		}
-	}
-	return -1;
+	const struct dv_msg_desc *md = dv_msg_desc(type);
+
+	if (!md || (md->kind != DV_KIND_INITIATION && md->kind != DV_KIND_RESPONSE))
+		return -1;
+	*m = md->mode;
+	return 0;
 }
 
 static void noise_rng_fill(const struct noise_rng *rng, uint8_t *out, size_t len)
@@ -144,13 +102,13 @@ static void noise_rng_fill(const struct noise_rng *rng, uint8_t *out, size_t len
 
 /* C = HASH(CONSTRUCTION); H = HASH(C || IDENTIFIER); H = HASH(H || Sr_pub). */
 static void noise_hs_start(uint8_t ck[DV_HASH_LEN], uint8_t h[DV_HASH_LEN],
-			   const struct noise_mode_info *mi,
+			   const struct dv_mode_desc *md,
 			   const uint8_t responder_pub[DV_KEY_LEN])
 {
-	dv_hash2(ck, (const uint8_t *)mi->construction, strlen(mi->construction),
+	dv_hash2(ck, (const uint8_t *)md->construction, strlen(md->construction),
 		 NULL, 0);
-	dv_hash2(h, ck, DV_HASH_LEN, (const uint8_t *)mi->identifier,
-		 strlen(mi->identifier));
+	dv_hash2(h, ck, DV_HASH_LEN, (const uint8_t *)md->identifier,
+		 strlen(md->identifier));
 	dv_hash2(h, h, DV_HASH_LEN, responder_pub, DV_KEY_LEN);
 }
 
@@ -271,7 +229,7 @@ int noise_peer_init(struct noise_peer *p, const struct noise_local *l,
 
 	noise_peer_clear(p);
 	p->user = user;
-	if (!noise_mode_get(mode))
+	if (!dv_mode_desc(mode))
 		return NOISE_ERR_CONFIG;
 	p->mode = mode;
 	memcpy(p->remote_static, remote_pub, DV_KEY_LEN);
@@ -343,41 +301,42 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 			    const struct noise_rng *rng, uint8_t *out,
 			    size_t *outlen)
 {
-	const struct noise_mode_info *mi = noise_mode_get(p->mode);
+	const struct dv_mode_desc *md = dv_mode_desc(p->mode);
+	const struct dv_msg_desc *td = dv_mode_msg(p->mode, DV_KIND_INITIATION);
 	struct noise_handshake hs;
 	uint8_t key[DV_KEY_LEN], coins[64], sig[DV_MLDSA_SIG_LEN];
 	int ret;
 
 	memset(&hs, 0, sizeof(hs));
-	if (!mi || (mi->sig && (!l->has_mldsa || !p->has_mldsa_pk))) {
+	if (!md || !td || (md->needs_mldsa && (!l->has_mldsa || !p->has_mldsa_pk))) {
 		ret = NOISE_ERR_CONFIG;
 		goto out;
 	}
-	if (*outlen < mi->init_len) {
+	if (*outlen < td->len) {
 		ret = NOISE_ERR_BUFFER;
 		goto out;
 	}
-	memset(out, 0, mi->init_len);
-	out[DV_OFF_TYPE] = mi->init_type;
-	dv_le32_put(out + DV_OFF_SENDER, local_index);
-	noise_hs_start(hs.ck, hs.h, mi, p->remote_static);
+	memset(out, 0, td->len);
+	out[DV_OFF_TYPE] = td->type;
+	dv_le32_put(out + td->off_sender, local_index);
+	noise_hs_start(hs.ck, hs.h, md, p->remote_static);
 
 	/* e */
 	noise_rng_fill(rng, hs.e_priv, DV_KEY_LEN);
 	ret = NOISE_ERR_INTERNAL;
-	if (dv_x25519_base(out + DV_INIT_OFF_EPHEMERAL, hs.e_priv))
+	if (dv_x25519_base(out + td->off_ephemeral, hs.e_priv))
 		goto out;
-	noise_mix_key(hs.ck, out + DV_INIT_OFF_EPHEMERAL, DV_KEY_LEN);
-	noise_mix_hash(hs.h, out + DV_INIT_OFF_EPHEMERAL, DV_KEY_LEN);
+	noise_mix_key(hs.ck, out + td->off_ephemeral, DV_KEY_LEN);
+	noise_mix_hash(hs.h, out + td->off_ephemeral, DV_KEY_LEN);
 
 	/* [ekem]: KeyGen draws d then z (FIPS 203, Algorithm 19). */
-	if (mi->kem) {
+	if (md->needs_kem) {
 		noise_rng_fill(rng, coins, sizeof(coins));
-		if (dv_crypto()->kem_keypair(out + DV_INIT_OFF_PQ_EK, hs.mlkem_dk, coins))
+		if (dv_crypto()->kem_keypair(out + td->off_kem, hs.mlkem_dk, coins))
 			goto out;
 		/* ek is a public key and goes on the wire. */
-		ct_declassify(out + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
-		noise_mix_hash(hs.h, out + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
+		ct_declassify(out + td->off_kem, DV_MLKEM_EK_LEN);
+		noise_mix_hash(hs.h, out + td->off_kem, DV_MLKEM_EK_LEN);
 	}
 
 	/* es */
@@ -387,7 +346,7 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 
 	/* s */
 	ret = NOISE_ERR_INTERNAL;
-	if (noise_encrypt_and_hash(out + DV_INIT_OFF_STATIC(mi->kem), l->pub,
+	if (noise_encrypt_and_hash(out + td->off_static, l->pub,
 				   DV_KEY_LEN, key, 0, hs.h))
 		goto out;
 
@@ -395,14 +354,14 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	dv_kdf(hs.ck, key, NULL, hs.ck, p->static_static, DV_KEY_LEN);
 
 	/* {t} */
-	if (noise_encrypt_and_hash(out + DV_INIT_OFF_TIMESTAMP(mi->kem), tai64n,
+	if (noise_encrypt_and_hash(out + td->off_timestamp, tai64n,
 				   DV_TAI64N_LEN, key, 0, hs.h))
 		goto out;
 
 	/* [{sig}]: ML-DSA over H, context "DyberVPN v1 initiation" */
-	if (mi->sig) {
+	if (md->needs_mldsa) {
 		if (noise_sign(sig, hs.h, noise_ctx_initiation, l, rng) ||
-		    noise_encrypt_and_hash(out + DV_INIT_OFF_SIG, sig,
+		    noise_encrypt_and_hash(out + td->off_sig, sig,
 					   DV_MLDSA_SIG_LEN, key, 1, hs.h))
 			goto out;
 	}
@@ -411,11 +370,11 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	hs.mode = p->mode;
 	hs.local_index = local_index;
 	memcpy(&p->hs, &hs, sizeof(hs));
-	*outlen = mi->init_len;
+	*outlen = td->len;
 	ret = NOISE_OK;
 out:
-	if (ret && mi && *outlen >= mi->init_len)
-		ct_wipe(out, mi->init_len);
+	if (ret && td && *outlen >= td->len)
+		ct_wipe(out, td->len);
 	ct_wipe(&hs, sizeof(hs));
 	ct_wipe(key, sizeof(key));
 	ct_wipe(coins, sizeof(coins));
@@ -430,12 +389,12 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 			     void *arg, uint64_t now_ns,
 			     struct noise_peer **peer_out)
 {
-	const struct noise_mode_info *mi;
+	const struct dv_mode_desc *md;
+	const struct dv_msg_desc *td;
 	struct noise_handshake hs;
 	struct noise_peer *p;
 	uint8_t key[DV_KEY_LEN], spub[DV_KEY_LEN], ts[DV_TAI64N_LEN];
 	uint8_t sig[DV_MLDSA_SIG_LEN], h_signed[DV_HASH_LEN];
-	enum dv_mode m;
 	int ret;
 
 	*peer_out = NULL;
@@ -443,23 +402,22 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 
 	/* 1. length and reserved bytes */
 	ret = NOISE_ERR_LENGTH;
-	if (noise_type_mode(dv_msg_type(msg, len), &m))
+	td = dv_msg_classify(msg, len);
+	if (!td || td->kind != DV_KIND_INITIATION)
 		goto out;
-	mi = &noise_modes[m];
-	if (msg[DV_OFF_TYPE] != mi->init_type || len != mi->init_len)
-		goto out;
+	md = dv_mode_desc(td->mode);
 
 	/* 3. the DHs and AEADs, under the transcript of the message's mode */
-	noise_hs_start(hs.ck, hs.h, mi, l->pub);
+	noise_hs_start(hs.ck, hs.h, md, l->pub);
 
 	/* e */
-	memcpy(hs.remote_e, msg + DV_INIT_OFF_EPHEMERAL, DV_KEY_LEN);
+	memcpy(hs.remote_e, msg + td->off_ephemeral, DV_KEY_LEN);
 	noise_mix_key(hs.ck, hs.remote_e, DV_KEY_LEN);
 	noise_mix_hash(hs.h, hs.remote_e, DV_KEY_LEN);
 
 	/* [ekem]: hashed now, checked (step 6) once the sender is known */
-	if (mi->kem) {
-		memcpy(hs.mlkem_ek, msg + DV_INIT_OFF_PQ_EK, DV_MLKEM_EK_LEN);
+	if (md->needs_kem) {
+		memcpy(hs.mlkem_ek, msg + td->off_kem, DV_MLKEM_EK_LEN);
 		noise_mix_hash(hs.h, hs.mlkem_ek, DV_MLKEM_EK_LEN);
 	}
 
@@ -469,7 +427,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 		goto out;
 
 	/* s */
-	if (noise_decrypt_and_hash(spub, msg + DV_INIT_OFF_STATIC(mi->kem),
+	if (noise_decrypt_and_hash(spub, msg + td->off_static,
 				   DV_ENC_STATIC_LEN, key, 0, hs.h))
 		goto out;
 	/* A public key, encrypted only to hide who is talking: which peer it
@@ -485,14 +443,14 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	dv_kdf(hs.ck, key, NULL, hs.ck, p->static_static, DV_KEY_LEN);
 
 	/* {t} */
-	if (noise_decrypt_and_hash(ts, msg + DV_INIT_OFF_TIMESTAMP(mi->kem),
+	if (noise_decrypt_and_hash(ts, msg + td->off_timestamp,
 				   DV_ENC_TIMESTAMP_LEN, key, 0, hs.h))
 		goto out;
 
 	/* [{sig}]: decrypted now, verified last (step 7) */
-	if (mi->sig) {
+	if (md->needs_mldsa) {
 		memcpy(h_signed, hs.h, DV_HASH_LEN);
-		if (noise_decrypt_and_hash(sig, msg + DV_INIT_OFF_SIG,
+		if (noise_decrypt_and_hash(sig, msg + td->off_sig,
 					   DV_ENC_SIG_LEN, key, 1, hs.h))
 			goto out;
 	}
@@ -501,7 +459,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	/* 4. no silent downgrade: the peer's mode decides. A mismatch counts
 	 * once per fresh timestamp (newer than the last accepted and the last
 	 * refused for its mode); a replay of it is only a replay. */
-	if (p->mode != m) {
+	if (p->mode != td->mode) {
 		ret = NOISE_ERR_REPLAY;
 		if (!noise_timestamp_newer(ts, p->latest_timestamp) ||
 		    !noise_timestamp_newer(ts, p->refused_mode_timestamp))
@@ -515,7 +473,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	ret = NOISE_ERR_REPLAY;
 	if (!noise_timestamp_newer(ts, p->latest_timestamp))
 		goto out;
-	if (mi->sig && !memcmp(ts, p->failed_sig_timestamp, DV_TAI64N_LEN))
+	if (md->needs_mldsa && !memcmp(ts, p->failed_sig_timestamp, DV_TAI64N_LEN))
 		goto out;
 	ret = NOISE_ERR_RATELIMIT;
 	if (p->has_last_initiation &&
@@ -524,14 +482,14 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 
 	/* 6. FIPS 203, 7.2: every coefficient of ek below q */
 	ret = NOISE_ERR_MLKEM_KEY;
-	if (mi->kem && dv_crypto()->kem_check_pk(hs.mlkem_ek))
+	if (md->needs_kem && dv_crypto()->kem_check_pk(hs.mlkem_ek))
 		goto out;
 
 	/* 7. the expensive check; Encaps follows in noise_create_response.
 	 * The rate-limit slot is taken before Verify, and a failed
 	 * signature's timestamp is remembered: at most one Verify per fresh
 	 * timestamp, and per NOISE_INITIATION_INTERVAL_NS. */
-	if (mi->sig) {
+	if (md->needs_mldsa) {
 		ret = NOISE_ERR_CONFIG; /* no key to verify with: no Verify */
 		if (!p->has_mldsa_pk)
 			goto out;
@@ -545,8 +503,8 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	}
 
 	hs.state = NOISE_HS_CONSUMED_INITIATION;
-	hs.mode = m;
-	hs.remote_index = dv_le32_get(msg + DV_OFF_SENDER);
+	hs.mode = td->mode;
+	hs.remote_index = dv_le32_get(msg + td->off_sender);
 	memcpy(&p->hs, &hs, sizeof(hs));
 	memcpy(p->latest_timestamp, ts, DV_TAI64N_LEN);
 	p->last_initiation_ns = now_ns;
@@ -566,7 +524,8 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 			  uint32_t local_index, const struct noise_rng *rng,
 			  uint8_t *out, size_t *outlen)
 {
-	const struct noise_mode_info *mi = NULL;
+	const struct dv_msg_desc *td = NULL;
+	const struct dv_mode_desc *md;
 	struct noise_handshake hs;
 	uint8_t key[DV_KEY_LEN], tau[DV_HASH_LEN], m[32], ss[32];
 	uint8_t sig[DV_MLDSA_SIG_LEN];
@@ -577,18 +536,19 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 	ret = NOISE_ERR_STATE;
 	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
 		goto out;
-	mi = &noise_modes[hs.mode];
+	md = dv_mode_desc(hs.mode);
+	td = dv_mode_msg(hs.mode, DV_KIND_RESPONSE);
 	ret = NOISE_ERR_CONFIG;
-	if (mi->sig && !l->has_mldsa)
+	if (!md || !td || (md->needs_mldsa && !l->has_mldsa))
 		goto out;
 	ret = NOISE_ERR_BUFFER;
-	if (*outlen < mi->resp_len)
+	if (*outlen < td->len)
 		goto out;
-	memset(out, 0, mi->resp_len);
-	e_out = out + DV_RESP_OFF_EPHEMERAL;
-	out[DV_OFF_TYPE] = mi->resp_type;
-	dv_le32_put(out + DV_OFF_SENDER, local_index);
-	dv_le32_put(out + DV_RESP_OFF_RECEIVER, hs.remote_index);
+	memset(out, 0, td->len);
+	e_out = out + td->off_ephemeral;
+	out[DV_OFF_TYPE] = td->type;
+	dv_le32_put(out + td->off_sender, local_index);
+	dv_le32_put(out + td->off_receiver, hs.remote_index);
 
 	/* e */
 	ret = NOISE_ERR_INTERNAL;
@@ -605,14 +565,14 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 		goto out;
 
 	/* [ct, kem]: Encaps to the ek checked in noise_consume_initiation */
-	if (mi->kem) {
+	if (md->needs_kem) {
 		noise_rng_fill(rng, m, sizeof(m));
 		ret = NOISE_ERR_MLKEM_KEY;
-		if (dv_crypto()->kem_encaps(out + DV_RESP_OFF_PQ_CT, ss, hs.mlkem_ek, m))
+		if (dv_crypto()->kem_encaps(out + td->off_kem, ss, hs.mlkem_ek, m))
 			goto out;
 		/* The ciphertext goes on the wire. */
-		ct_declassify(out + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
-		noise_mix_hash(hs.h, out + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
+		ct_declassify(out + td->off_kem, DV_MLKEM_CT_LEN);
+		noise_mix_hash(hs.h, out + td->off_kem, DV_MLKEM_CT_LEN);
 		noise_mix_key(hs.ck, ss, sizeof(ss));
 	}
 
@@ -622,26 +582,26 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 
 	/* [{sig}]: ML-DSA over H, context "DyberVPN v1 response" */
 	ret = NOISE_ERR_INTERNAL;
-	if (mi->sig) {
+	if (md->needs_mldsa) {
 		if (noise_sign(sig, hs.h, noise_ctx_response, l, rng) ||
-		    noise_encrypt_and_hash(out + DV_RESP_OFF_SIG, sig,
+		    noise_encrypt_and_hash(out + td->off_sig, sig,
 					   DV_MLDSA_SIG_LEN, key, 1, hs.h))
 			goto out;
 	}
 
 	/* {} */
-	if (noise_encrypt_and_hash(out + DV_RESP_OFF_EMPTY(mi->resp_len), NULL,
+	if (noise_encrypt_and_hash(out + td->off_empty, NULL,
 				   0, key, 0, hs.h))
 		goto out;
 
 	hs.state = NOISE_HS_CREATED_RESPONSE;
 	hs.local_index = local_index;
 	memcpy(&p->hs, &hs, sizeof(hs));
-	*outlen = mi->resp_len;
+	*outlen = td->len;
 	ret = NOISE_OK;
 out:
-	if (ret && mi && *outlen >= mi->resp_len)
-		ct_wipe(out, mi->resp_len);
+	if (ret && td && *outlen >= td->len)
+		ct_wipe(out, td->len);
 	ct_wipe(&hs, sizeof(hs));
 	ct_wipe(key, sizeof(key));
 	ct_wipe(tau, sizeof(tau));
@@ -654,35 +614,34 @@ out:
 int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 			   const uint8_t *msg, size_t len)
 {
-	const struct noise_mode_info *mi;
+	const struct dv_mode_desc *md;
+	const struct dv_msg_desc *td;
 	struct noise_handshake hs;
 	uint8_t key[DV_KEY_LEN], tau[DV_HASH_LEN], ss[32], empty[1];
 	uint8_t sig[DV_MLDSA_SIG_LEN], h_signed[DV_HASH_LEN];
 	const uint8_t *e_in;
-	enum dv_mode m;
 	int ret;
 
 	memcpy(&hs, &p->hs, sizeof(hs));
 
 	/* 1. length and reserved bytes */
 	ret = NOISE_ERR_LENGTH;
-	if (noise_type_mode(dv_msg_type(msg, len), &m))
+	td = dv_msg_classify(msg, len);
+	if (!td || td->kind != DV_KIND_RESPONSE)
 		goto out;
-	mi = &noise_modes[m];
-	if (msg[DV_OFF_TYPE] != mi->resp_type || len != mi->resp_len)
-		goto out;
+	md = dv_mode_desc(td->mode);
 
 	/* 2. our pending initiation, in this message's mode */
 	ret = NOISE_ERR_STATE;
 	if (hs.state != NOISE_HS_CREATED_INITIATION ||
-	    dv_le32_get(msg + DV_RESP_OFF_RECEIVER) != hs.local_index)
+	    dv_le32_get(msg + td->off_receiver) != hs.local_index)
 		goto out;
 	ret = NOISE_ERR_MODE;
-	if (hs.mode != m)
+	if (hs.mode != td->mode)
 		goto out;
 
 	/* 3. e, ee, se */
-	e_in = msg + DV_RESP_OFF_EPHEMERAL;
+	e_in = msg + td->off_ephemeral;
 	memcpy(hs.remote_e, e_in, DV_KEY_LEN);
 	noise_mix_key(hs.ck, e_in, DV_KEY_LEN);
 	noise_mix_hash(hs.h, e_in, DV_KEY_LEN);
@@ -693,11 +652,11 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 
 	/* [ct, kem]: implicit rejection gives a wrong ss for a bad ct, and
 	 * then the AEAD of `empty` below fails */
-	if (mi->kem) {
+	if (md->needs_kem) {
 		ret = NOISE_ERR_INTERNAL;
-		if (dv_crypto()->kem_decaps(ss, msg + DV_RESP_OFF_PQ_CT, hs.mlkem_dk))
+		if (dv_crypto()->kem_decaps(ss, msg + td->off_kem, hs.mlkem_dk))
 			goto out;
-		noise_mix_hash(hs.h, msg + DV_RESP_OFF_PQ_CT, DV_MLKEM_CT_LEN);
+		noise_mix_hash(hs.h, msg + td->off_kem, DV_MLKEM_CT_LEN);
 		noise_mix_key(hs.ck, ss, sizeof(ss));
 	}
 
@@ -707,24 +666,24 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 
 	/* [{sig}], then {} */
 	ret = NOISE_ERR_DECRYPT;
-	if (mi->sig) {
+	if (md->needs_mldsa) {
 		memcpy(h_signed, hs.h, DV_HASH_LEN);
-		if (noise_decrypt_and_hash(sig, msg + DV_RESP_OFF_SIG,
+		if (noise_decrypt_and_hash(sig, msg + td->off_sig,
 					   DV_ENC_SIG_LEN, key, 1, hs.h))
 			goto out;
 	}
-	if (noise_decrypt_and_hash(empty, msg + DV_RESP_OFF_EMPTY(len),
+	if (noise_decrypt_and_hash(empty, msg + td->off_empty,
 				   DV_ENC_EMPTY_LEN, key, 0, hs.h))
 		goto out;
 
 	/* 4. only now the signature */
-	if (mi->sig &&
+	if (md->needs_mldsa &&
 	    (ret = noise_verify(p, sig, h_signed, noise_ctx_response)))
 		goto out;
 
 	/* The ML-KEM dk has done its work: PROTOCOL.md erases it now. */
 	ct_wipe(hs.mlkem_dk, sizeof(hs.mlkem_dk));
-	hs.remote_index = dv_le32_get(msg + DV_OFF_SENDER);
+	hs.remote_index = dv_le32_get(msg + td->off_sender);
 	hs.state = NOISE_HS_CONSUMED_RESPONSE;
 	memcpy(&p->hs, &hs, sizeof(hs));
 	ret = NOISE_OK;

@@ -2,6 +2,7 @@
 
 #include "crypto/classic.h"
 #include "crypto/ct.h"
+#include "protocol.h"
 
 #include <string.h>
 
@@ -20,7 +21,7 @@ static int selftest_identity(struct noise_selftest_side *s, enum dv_mode m)
 	dv_random(seed, sizeof(seed));
 	dv_x25519_clamp(seed);
 	ret = noise_local_init(&s->local, seed);
-	if (!ret && m == DV_MODE_PQONLY) {
+	if (!ret && dv_mode_needs_mldsa(m)) {
 		dv_random(seed, sizeof(seed));
 		ret = noise_local_set_mldsa_seed(&s->local, seed);
 	}
@@ -41,7 +42,7 @@ int noise_selftest_init(struct noise_selftest *t, enum dv_mode m)
 		noise_selftest_clear(t);
 		return ret;
 	}
-	if (m == DV_MODE_PQONLY) {
+	if (dv_mode_needs_mldsa(m)) {
 		noise_peer_set_mldsa_pk(&t->i.peer, t->r.local.mldsa_pk);
 		noise_peer_set_mldsa_pk(&t->r.peer, t->i.local.mldsa_pk);
 	}

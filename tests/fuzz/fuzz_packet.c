@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #include "device/internal.h"
+#include "protocol.h"
 #include "unit/fake_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t clk = 1000 * DV_NSEC_PER_SEC;
-static struct fake A[3], B[3];
+static struct fake A[DV_MODE_COUNT], B[DV_MODE_COUNT];
 static uint8_t buf[FAKE_MAX_PKT];
 
 static void start(unsigned m)
@@ -37,16 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size - 1 > sizeof(buf))
 		return 0;
 	opt = data[0];
-	m = (opt >> 2) % 3;
+	m = (opt >> 2) % DV_MODE_COUNT;
 	if (!A[m].dev)
 		start(m);
 	memcpy(buf, data + 1, size - 1);
 	p = B[m].dev->peers;
 	if ((opt & 1) && size - 1 >= 12 && p->cur) {
 		uint32_t idx = p->cur->k.local_index;
-		size_t off = buf[0] == DV_MSG_RESPONSE || buf[0] == DV_MSG_HYBRID_RESPONSE ||
-			     buf[0] == DV_MSG_PQ_RESPONSE ? DV_RESP_OFF_RECEIVER
-							   : DV_DATA_OFF_RECEIVER;
+		const struct dv_msg_desc *md = dv_msg_desc(buf[0]);
+		size_t off = md && md->off_receiver ? md->off_receiver
+						    : DV_DATA_OFF_RECEIVER;
 		dv_le32_put(buf + off, idx);
 	}
 	dv_device_set_load_threshold(B[m].dev, (opt & 2) ? 0 : DV_LOAD_THRESHOLD);
