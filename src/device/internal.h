@@ -21,7 +21,7 @@
 
 #define DV_STAGED_MAX 128          /* packets held per peer awaiting a session */
 #define DV_INDEX_BUCKETS 4096      /* index table; indices are random */
-#define DV_LOAD_THRESHOLD 128      /* handshake messages per second: "under load" */
+#define DV_LOAD_THRESHOLD 128      /* mac1-valid handshakes per second: "under load" */
 #define DV_LOG_BURST 5             /* rate-limited log lines per second */
 
 struct dv_peer;
@@ -107,7 +107,9 @@ struct dv_device {
 	uint64_t rekey_after_ns; /* REKEY_AFTER_TIME, or the test knob */
 	unsigned load_threshold; /* handshakes per second that mean "under load" */
 	uint64_t load_window_start_ns;
-	unsigned load_count, load_prev_count;
+	unsigned load_count;     /* mac1-valid handshakes in this window */
+	bool load_active;
+	uint64_t load_until_ns;  /* under load until then */
 
 	uint64_t log_window_start_ns; /* rate limit of drop logs */
 	unsigned log_count, log_suppressed;

@@ -276,6 +276,63 @@ static void test_under_load(void)
 	teardown();
 }
 
+/* Junk of every handshake type with a wrong mac1, far above the load
+ * threshold, does not put the device under load: a real handshake right
+ * after gets its response at once, no cookie round trip. Load entered by
+ * mac1-valid handshakes lasts a second after. */
+static void test_junk_no_load(void)
+{
+	static const uint8_t types[] = { DV_MSG_INITIATION, DV_MSG_HYBRID_INITIATION,
+					 DV_MSG_PQ_INITIATION };
+	static uint8_t junk[DV_MAX_HANDSHAKE_LEN];
+	struct dv_device_stats st;
+	struct sockaddr_in evil;
+
+	setup(DV_MODE_HYBRID, DV_MODE_HYBRID);
+	evil = A.addr;
+	for (int i = 0; i < 3000; i++) {
+		uint8_t t = types[i % 3];
+		size_t n = noise_msg_len(t);
+
+		dv_random(junk, n);
+		junk[0] = t, junk[1] = junk[2] = junk[3] = 0;
+		evil.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)(i % 32));
+		dv_device_udp_rx(B.dev, junk, n, (struct sockaddr *)&evil, sizeof(evil));
+	}
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_bad_mac == 3000 && st.rx_cookie_sent == 0);
+	T_CHECK(B.nsent == 0);
+	tun_send(&A, 1, 2, 60, 0);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 0 && B.ntun == 1);
+	teardown();
+
+	/* Entered (threshold 0 here), held a second after it last held. */
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	dv_device_set_load_threshold(B.dev, 0);
+	tun_send(&A, 1, 2, 60, 0);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 1);
+	dv_device_set_load_threshold(B.dev, 1000);
+	A.dev->peers->cookie.has_cookie = false;
+	clk += DV_NSEC_PER_SEC / 2;
+	A.dev->peers->sent_initiation = false;
+	dv_send_initiation(A.dev->peers, true);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 2); /* still under load */
+	A.dev->peers->cookie.has_cookie = false;
+	clk += DV_NSEC_PER_SEC;
+	A.dev->peers->sent_initiation = false;
+	dv_send_initiation(A.dev->peers, true);
+	pump(both, 2);
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 2 && B.ntun == 1); /* no longer */
+	teardown();
+}
+
 /* Message limits: past REKEY_AFTER_MESSAGES a new handshake starts while
  * data still flows; at REJECT_AFTER_MESSAGES the session sends no more. */
 static void test_message_limits(void)
@@ -444,6 +501,7 @@ int main(void)
 	T_RUN(test_replay_and_source);
 	T_RUN(test_garbage);
 	T_RUN(test_under_load);
+	T_RUN(test_junk_no_load);
 	T_RUN(test_message_limits);
 	T_RUN(test_ratelimit);
 	T_RUN(test_ratelimit_collisions);
