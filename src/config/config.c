@@ -423,6 +423,19 @@ static int on_table(void *arg, const char *name, int is_array, unsigned line,
 		return 0;
 	}
 	if (!strcmp(name, "peer") && is_array) {
+		/* Memory stays linear in the file and small: a peer is
+		 * complete (has its key) before the next one is allocated,
+		 * and there are at most DV_CONFIG_PEERS_MAX of them. */
+		if (c->n_peers && !x->pl[c->n_peers - 1].public_key) {
+			snprintf(err, errlen, "key 'public_key': missing in the "
+				 "[[peer]] at line %u", c->peers[c->n_peers - 1].line);
+			return -1;
+		}
+		if (c->n_peers >= DV_CONFIG_PEERS_MAX) {
+			snprintf(err, errlen, "table [[peer]]: more than %u peers",
+				 DV_CONFIG_PEERS_MAX);
+			return -1;
+		}
 		if (c->n_peers == x->peers_cap) {
 			size_t cap = x->peers_cap ? x->peers_cap * 2 : 4;
 			struct dv_peer_config *np;

@@ -23,6 +23,10 @@
 #define DV_CONFIG_MTU_MAX 65535
 #define DV_CONFIG_NAME_MAX 15       /* IFNAMSIZ - 1 */
 #define DV_CONFIG_PEER_NAME_MAX 63
+/* Peers in one config: the 2^20 the device is sized for. Each needs its
+ * header and public_key line, so a file's peer memory is bounded by its
+ * size as well. */
+#define DV_CONFIG_PEERS_MAX (1u << 20)
 
 #define DV_X25519_KEY_LEN 32
 #define DV_PSK_LEN 32

@@ -754,6 +754,31 @@ static void test_load(void)
 	T_CHECK(err_is(path, "host bits"));
 }
 
+/* A hostile file of bare [[peer]] headers (1 MiB of them would once have
+ * taken ~300 MB) is refused at the second header, naming file and line;
+ * peer memory grows only with complete peers. */
+static void test_huge_peer_list(void)
+{
+	const char *head = "[interface]\nprivate_key = \"";
+	size_t cap = 1 << 20, n;
+	char *text = malloc(cap);
+	struct dv_config c;
+
+	T_CHECK(text != NULL);
+	if (!text)
+		return;
+	n = (size_t)snprintf(text, cap, "%s%s\"\n", head, k_priv.s);
+	while (n + 9 < cap) {
+		memcpy(text + n, "[[peer]]\n", 9);
+		n += 9;
+	}
+	g_err[0] = '\0';
+	T_CHECK(dv_config_parse_ex("t.toml", text, n, &c, g_err, sizeof(g_err),
+				   NULL, NULL, DV_CONFIG_NO_RESOLVE) == -1);
+	T_CHECK(err_is("t.toml:4:", "public_key': missing in the [[peer]] at line 3"));
+	free(text);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -771,5 +796,6 @@ int main(void)
 	T_RUN(test_upstream);
 	T_RUN(test_upstream_values);
 	T_RUN(test_load);
+	T_RUN(test_huge_peer_list);
 	return t_done();
 }
