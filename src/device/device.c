@@ -177,6 +177,7 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 	}
 	cookie_checker_init(&d->cookie, d->local.pub);
 	dv_ratelimit_init(&d->ratelimit);
+	dv_ratelimit_init(&d->cookie_ratelimit);
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		if (add_config_peer(d, &cfg->peers[i], err, errlen) < 0)
 			goto fail;

@@ -110,6 +110,7 @@ struct dv_device_stats {
 	uint64_t tx_no_route;      /* TUN packet whose destination has no peer */
 	uint64_t tx_staged_dropped; /* staged queue full, or handshake gave up */
 	uint64_t rx_ratelimited;   /* under load: over the per-source limit */
+	uint64_t rx_cookie_limited; /* under load: no cookie reply, over its bound */
 };
 void dv_device_get_stats(const struct dv_device *d,
 			 struct dv_device_stats *st);

@@ -22,6 +22,8 @@
 #define DV_STAGED_MAX 128          /* packets held per peer awaiting a session */
 #define DV_INDEX_BUCKETS 4096      /* index table; indices are random */
 #define DV_LOAD_THRESHOLD 128      /* mac1-valid handshakes per second: "under load" */
+#define DV_COOKIE_REPLIES_PER_SECOND 4096 /* all sources together */
+#define DV_COOKIE_REPLY_BURST 256
 #define DV_LOG_BURST 5             /* rate-limited log lines per second */
 
 struct dv_peer;
@@ -98,6 +100,7 @@ struct dv_device {
 	uint32_t fwmark;
 	struct cookie_checker cookie;
 	struct dv_ratelimit ratelimit;
+	struct dv_ratelimit cookie_ratelimit; /* cookie replies per source */
 
 	struct dv_peer *peers;
 	size_t n_peers;
@@ -110,6 +113,8 @@ struct dv_device {
 	unsigned load_count;     /* mac1-valid handshakes in this window */
 	bool load_active;
 	uint64_t load_until_ns;  /* under load until then */
+	bool cookie_bucket_started;
+	uint64_t cookie_tokens_ns, cookie_last_ns; /* cookie reply bucket */
 
 	uint64_t log_window_start_ns; /* rate limit of drop logs */
 	unsigned log_count, log_suppressed;

@@ -63,6 +63,37 @@ static bool under_load(struct dv_device *d, uint64_t now)
 	return d->load_active && now < d->load_until_ns;
 }
 
+/* Cookie replies, all sources together, are bounded by a token bucket:
+ * DV_COOKIE_REPLIES_PER_SECOND, bursts of DV_COOKIE_REPLY_BURST. A flood
+ * of mac1-valid initiations from forged sources cannot turn us into a
+ * reflector at line rate: at most 64 B x 4096/s = 2.1 Mbit/s goes out.
+ * Each source (address or IPv6 /64) is limited too, as handshakes are
+ * (ratelimit.h), so that a few flooding sources do not use up the bound
+ * of everyone else. A source over either gets no reply and retries after
+ * REKEY_TIMEOUT, as if the reply were lost. */
+static bool cookie_reply_allowed(struct dv_device *d, uint64_t now)
+{
+	const uint64_t cost = DV_NSEC_PER_SEC / DV_COOKIE_REPLIES_PER_SECOND;
+	const uint64_t max = cost * DV_COOKIE_REPLY_BURST;
+	uint64_t tokens;
+
+	if (!d->cookie_bucket_started) { /* full at start */
+		d->cookie_bucket_started = true;
+		d->cookie_tokens_ns = max;
+		d->cookie_last_ns = now;
+	}
+	tokens = d->cookie_tokens_ns + (now - d->cookie_last_ns);
+	if (tokens > max)
+		tokens = max;
+	d->cookie_last_ns = now;
+	if (tokens < cost) {
+		d->cookie_tokens_ns = tokens;
+		return false;
+	}
+	d->cookie_tokens_ns = tokens - cost;
+	return true;
+}
+
 /* Checks macs; returns true when the handshake may proceed. Under load
  * without a valid mac2 it answers with a cookie reply instead. */
 static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
@@ -85,6 +116,11 @@ static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
 		return true;
 	st = cookie_check(&d->cookie, msg, len, src, srclen, now, true);
 	if (st != COOKIE_MAC_VALID_COOKIE) {
+		if (!dv_ratelimit_allow(&d->cookie_ratelimit, from->sa_family, src, now) ||
+		    !cookie_reply_allowed(d, now)) {
+			d->stats.rx_cookie_limited++;
+			return false;
+		}
 		if (cookie_create_reply(&d->cookie, reply, msg, len, src,
 					srclen, now) == 0) {
 			d->io.udp_send(d->io.arg, from, fromlen, reply,

@@ -333,6 +333,71 @@ static void test_junk_no_load(void)
 	teardown();
 }
 
+/* Under load, a flood of mac1-valid initiations (one captured message,
+ * replayed from many sources) gets at most DV_COOKIE_REPLY_BURST cookie
+ * replies at once and DV_COOKIE_REPLIES_PER_SECOND after. */
+static void test_cookie_reply_bound(void)
+{
+	struct dv_device_stats st;
+	struct fake_pkt *init = malloc(sizeof(*init));
+	struct sockaddr_in src;
+
+	T_CHECK(init != NULL);
+	if (!init)
+		return;
+	setup(DV_MODE_CLASSIC, DV_MODE_CLASSIC);
+	dv_device_set_load_threshold(B.dev, 0);
+	tun_send(&A, 1, 2, 60, 0);
+	*init = A.sent[0];
+	src = A.addr;
+	for (uint32_t i = 0; i < 5000; i++) {
+		src.sin_addr.s_addr = htonl(0x0a000000u + i);
+		B.nsent = 0; /* the fake's queue holds FAKE_MAX_Q */
+		dv_device_udp_rx(B.dev, init->buf, init->len,
+				 (struct sockaddr *)&src, sizeof(src));
+	}
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == DV_COOKIE_REPLY_BURST);
+	T_CHECK(st.rx_cookie_limited == 5000 - DV_COOKIE_REPLY_BURST);
+	/* A second later: a second's worth more, not the flood. */
+	clk += DV_NSEC_PER_SEC;
+	for (uint32_t i = 0; i < 20000; i++) {
+		src.sin_addr.s_addr = htonl(0x0b000000u + i);
+		B.nsent = 0;
+		dv_device_udp_rx(B.dev, init->buf, init->len,
+				 (struct sockaddr *)&src, sizeof(src));
+	}
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent == 2 * DV_COOKIE_REPLY_BURST);
+	clk += 10 * DV_NSEC_PER_SEC;
+	for (uint32_t i = 0; i < 5000; i++) {
+		clk += DV_NSEC_PER_SEC / 10000; /* 10,000 a second for 0.5 s */
+		src.sin_addr.s_addr = htonl(0x0c000000u + i);
+		B.nsent = 0;
+		dv_device_udp_rx(B.dev, init->buf, init->len,
+				 (struct sockaddr *)&src, sizeof(src));
+	}
+	dv_device_get_stats(B.dev, &st);
+	T_CHECK(st.rx_cookie_sent - 2 * DV_COOKIE_REPLY_BURST <=
+		DV_COOKIE_REPLY_BURST + DV_COOKIE_REPLIES_PER_SECOND / 2 + 1);
+	/* One source alone gets its per-source share: a burst of 5. */
+	clk += 10 * DV_NSEC_PER_SEC;
+	dv_device_get_stats(B.dev, &st);
+	{
+		uint64_t before = st.rx_cookie_sent;
+
+		for (int i = 0; i < 1000; i++) {
+			B.nsent = 0;
+			dv_device_udp_rx(B.dev, init->buf, init->len,
+					 (struct sockaddr *)&A.addr, sizeof(A.addr));
+		}
+		dv_device_get_stats(B.dev, &st);
+		T_CHECK(st.rx_cookie_sent - before == DV_RATELIMIT_BURST);
+	}
+	free(init);
+	teardown();
+}
+
 /* Message limits: past REKEY_AFTER_MESSAGES a new handshake starts while
  * data still flows; at REJECT_AFTER_MESSAGES the session sends no more. */
 static void test_message_limits(void)
@@ -502,6 +567,7 @@ int main(void)
 	T_RUN(test_garbage);
 	T_RUN(test_under_load);
 	T_RUN(test_junk_no_load);
+	T_RUN(test_cookie_reply_bound);
 	T_RUN(test_message_limits);
 	T_RUN(test_ratelimit);
 	T_RUN(test_ratelimit_collisions);
