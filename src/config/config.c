@@ -10,11 +10,13 @@
 #include "config/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -629,36 +631,56 @@ int dv_config_parse(const char *path_for_messages, const char *text,
 				  errlen, warn, warn_arg, 0);
 }
 
+/* Reads at most max + 1 bytes of fd into buf; the byte count, or -1. */
+static ssize_t read_all(int fd, char *buf, size_t max)
+{
+	size_t got = 0;
+
+	while (got < max + 1) {
+		ssize_t n = read(fd, buf + got, max + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 int dv_config_load(const char *path, struct dv_config *cfg, char *err,
 		   size_t errlen, dv_config_warn_fn warn, void *warn_arg)
 {
 	struct stat st;
 	char *buf;
-	size_t len;
-	FILE *f;
-	int r;
+	ssize_t len;
+	int fd, r;
 
 	memset(cfg, 0, sizeof(*cfg));
-	f = fopen(path, "re");
-	if (!f) {
+	/* Read with read(2) straight into a buffer wiped afterwards: a stdio
+	 * buffer would keep a copy of the private key in freed memory. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    st.st_size > CONFIG_FILE_MAX) {
 		snprintf(err, errlen, "%s: not a regular file of at most %d bytes",
 			 path, CONFIG_FILE_MAX);
-		fclose(f);
+		close(fd);
 		return -1;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		fclose(f);
+		close(fd);
 		return -1;
 	}
-	len = fread(buf, 1, (size_t)st.st_size + 1, f);
-	if (ferror(f) || len > (size_t)st.st_size) {
+	len = read_all(fd, buf, (size_t)st.st_size);
+	if (len < 0 || (size_t)len > (size_t)st.st_size) {
 		snprintf(err, errlen, "%s: read failed or file changed", path);
 		r = -1;
 	} else {
@@ -671,12 +693,12 @@ int dv_config_load(const char *path, struct dv_config *cfg, char *err,
 				 (unsigned)(st.st_mode & 0777));
 			warn(warn_arg, msg);
 		}
-		r = dv_config_parse(path, buf, len, cfg, err, errlen, warn,
-				    warn_arg);
+		r = dv_config_parse(path, buf, (size_t)len, cfg, err, errlen,
+				    warn, warn_arg);
 	}
 	sodium_memzero(buf, (size_t)st.st_size + 1);
 	free(buf);
-	fclose(f);
+	close(fd);
 	return r;
 }
 

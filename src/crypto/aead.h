@@ -24,4 +24,15 @@ int dv_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
 		 const uint8_t *ad, size_t adlen, uint64_t counter,
 		 const uint8_t key[DV_AEAD_KEY_LEN]);
 
+/* The calling thread's context keeps the last key it used until this
+ * re-keys it with zeros: call it at the end of every batch of packets (the
+ * device does, in dv_device_timers), so no key outlives its keypair in
+ * the library's state. Cheap; a thread that never used the calls above
+ * does nothing. */
+void dv_aead_scrub(void);
+
+/* Frees the calling thread's context (cleansed by OpenSSL). A thread that
+ * used the calls above calls this before it ends. */
+void dv_aead_thread_done(void);
+
 #endif

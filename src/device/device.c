@@ -9,6 +9,7 @@
 #include <syslog.h>
 
 #include "config/config.h"
+#include "crypto/aead.h"
 #include "crypto/classic.h"
 #include "crypto/ct.h"
 #include "device/timers.h"
@@ -198,6 +199,7 @@ void dv_device_free(struct dv_device *d)
 	cookie_checker_clear(&d->cookie);
 	ct_wipe(d->scratch, sizeof(d->scratch));
 	free(d);
+	dv_aead_scrub();
 }
 
 /* Timers are deadlines per peer, scanned on each call: with the handful of
@@ -217,6 +219,9 @@ uint64_t dv_device_timers(struct dv_device *d)
 		if (t && t - now < next)
 			next = t - now;
 	}
+	/* The end of a batch: the AEAD context forgets the last key (a
+	 * keypair freed above, or by the input before, leaves no copy). */
+	dv_aead_scrub();
 	return next ? next : 1;
 }
 

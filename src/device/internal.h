@@ -153,6 +153,12 @@ int dv_peer_add_keypair(struct dv_peer *p, const struct noise_keypair *k);
 void dv_peer_promote_next(struct dv_peer *p);
 /* Drops every keypair and the pending handshake, wiping them. */
 void dv_peer_clear_keys(struct dv_peer *p);
+/* Ends the peer's session after a change that makes it unfit (a new
+ * private key, a stronger mode): its keys go, and the initiation rate
+ * limit is lifted, so the next packet handshakes at once (WireGuard's
+ * wg_noise_expire_current_peer_keypairs with its reset of
+ * last_sent_handshake). */
+void dv_peer_expire_session(struct dv_peer *p);
 void dv_peer_stage(struct dv_peer *p, const uint8_t *pkt, size_t len);
 void dv_peer_purge_staged(struct dv_peer *p);
 

@@ -213,6 +213,14 @@ void dv_peer_clear_keys(struct dv_peer *p)
 	noise_handshake_clear(&p->np.hs);
 }
 
+void dv_peer_expire_session(struct dv_peer *p)
+{
+	dv_peer_clear_keys(p);
+	p->sent_initiation = false;
+	p->handshake_attempts = 0;
+	p->t_retransmit = 0;
+}
+
 void dv_peer_stage(struct dv_peer *p, const uint8_t *pkt, size_t len)
 {
 	struct dv_staged *s;

@@ -18,7 +18,10 @@
  *   mldsa_public_key=<hex>       the peer's ML-DSA-65 public key, 1952
  *                                 bytes (FIPS 204), needed in pqonly mode
  * Changing either drops the peer's handshake in progress (it was begun
- * under the old mode or key); an established session is kept.
+ * under the old mode or key). A stronger mode (classic < hybrid < pqonly)
+ * also ends the established session, as a new private_key= ends every
+ * session: the next packet handshakes at once. A weaker mode keeps the
+ * (stronger) session until its next rekey.
  *
  * set=1 is parsed and validated entirely (syntax, keys, numbers,
  * addresses, usable public keys, modes) into a plan before anything is
@@ -43,6 +46,7 @@
 #include "device/internal.h"
 #include "device/timers.h"
 #include "protocol.h"
+#include "util/wipe.h"
 
 /* ---- response buffer ---- */
 
@@ -63,7 +67,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	if (b->oom)
 		return;
 	if (b->cap == b->len) {
-		char *ns = realloc(b->s, b->cap + 256);
+		char *ns = dv_wipe_realloc(b->s, b->cap, b->cap + 256);
 
 		if (!ns) {
 			b->oom = true;
@@ -85,7 +89,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 			return;
 		}
 		size_t ncap = (b->cap + (size_t)n + 1) * 2;
-		char *ns = realloc(b->s, ncap);
+		char *ns = dv_wipe_realloc(b->s, b->cap, ncap);
 
 		if (!ns) {
 			b->oom = true;
@@ -380,7 +384,8 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 	if (n < *cap)
 		return true;
 	ncap = *cap ? *cap * 2 : 4;
-	na = realloc(*arr, ncap * elem);
+	/* The peer operations hold preshared keys: the old array is wiped. */
+	na = dv_wipe_realloc(*arr, *cap * elem, ncap * elem);
 	if (!na)
 		return false;
 	memset((uint8_t *)na + *cap * elem, 0, (ncap - *cap) * elem);
@@ -643,7 +648,9 @@ static void set_private_key(struct dv_device *d, const uint8_t priv[DV_KEY_LEN])
 		uint8_t psk[DV_KEY_LEN];
 
 		pn = p->next_peer;
-		dv_peer_clear_keys(p);
+		/* Sessions made with the old key are over; the next packet
+		 * handshakes with the new one at once. */
+		dv_peer_expire_session(p);
 		/* WireGuard removes a peer that has our own public key. */
 		if (d->has_private_key &&
 		    !memcmp(p->np.remote_static, d->local.pub, DV_KEY_LEN)) {
@@ -681,11 +688,18 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 	    (op->has_mode && op->mode != p->np.mode)) {
 		uint8_t psk[DV_KEY_LEN];
 
-		/* Rebuilds the noise state: the handshake in progress goes,
-		 * the keypairs (the established session) stay. */
+		/* Rebuilds the noise state: the handshake in progress goes;
+		 * the keypairs (the established session) stay, unless the
+		 * mode gets stronger (below). */
 		memcpy(psk, op->has_psk ? op->psk : p->np.psk, sizeof(psk));
+		bool stronger = op->has_mode && op->mode > p->np.mode;
+
 		dv_peer_reconfigure(p, op->has_mode ? op->mode : p->np.mode, psk);
 		ct_wipe(psk, sizeof(psk));
+		/* A stronger mode does not let the weaker session carry on:
+		 * it ends now, and the next packet handshakes in the new mode. */
+		if (stronger)
+			dv_peer_expire_session(p);
 	}
 	if (op->mldsa_pk &&
 	    (!p->np.has_mldsa_pk ||

@@ -10,7 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "crypto/ct.h"
 #include "platform/log.h"
+#include "util/wipe.h"
 
 /* Bytes read from one client per wake-up, so one client cannot hold the
  * loop for long (the level-triggered loop comes back for the rest). */
@@ -35,8 +37,10 @@ static void conn_close(struct dv_ctl_conn *c)
 	dv_ev_del(c->ctl->epfd, &c->ev);
 	close(c->ev.fd);
 	c->ctl->conns[c->slot] = NULL;
-	free(c->in);
-	free(c->out);
+	/* Requests carry private_key= and preshared_key= lines, get=1
+	 * responses the private key: both buffers are wiped. */
+	dv_wipe_free(c->in, c->in_cap);
+	dv_wipe_free(c->out, c->out_len);
 	free(c);
 }
 
@@ -56,6 +60,8 @@ static int conn_flush(struct dv_ctl_conn *c)
 			return -1;
 		c->out_off += (size_t)n;
 	}
+	dv_wipe_free(c->out, c->out_len);
+	c->out = NULL;
 	c->out_len = c->out_off = 0;
 	return 1;
 }
@@ -77,7 +83,7 @@ static size_t conn_request_len(struct dv_ctl_conn *c)
 
 static int conn_append(struct dv_ctl_conn *c, const char *s, size_t n)
 {
-	char *p = realloc(c->out, c->out_len + n);
+	char *p = dv_wipe_realloc(c->out, c->out_len, c->out_len + n);
 
 	if (!p)
 		return -1;
@@ -112,6 +118,7 @@ static void conn_process(struct dv_ctl_conn *c)
 				goto close;
 			memmove(c->in, c->in + len, c->in_len - len);
 			c->in_len -= len;
+			ct_wipe(c->in + c->in_len, len); /* the request answered */
 			c->scanned = 0;
 			continue;
 		}
@@ -151,7 +158,7 @@ static void conn_event(struct dv_ev *ev, uint32_t events)
 
 			if (cap > DV_CTL_MAX_REQUEST)
 				cap = DV_CTL_MAX_REQUEST;
-			p = realloc(c->in, cap);
+			p = dv_wipe_realloc(c->in, c->in_cap, cap);
 			if (!p) {
 				conn_close(c);
 				return;
