@@ -473,8 +473,14 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 	ret = NOISE_ERR_REPLAY;
 	if (!noise_timestamp_newer(ts, p->latest_timestamp))
 		goto out;
-	if (md->needs_mldsa && !memcmp(ts, p->failed_sig_timestamp, DV_TAI64N_LEN))
-		goto out;
+	if (md->needs_mldsa) {
+		/* Both timestamps are secret; only the verdict is public. */
+		int same = !ct_memcmp(ts, p->failed_sig_timestamp, DV_TAI64N_LEN);
+
+		ct_declassify(&same, sizeof(same));
+		if (same)
+			goto out;
+	}
 	ret = NOISE_ERR_RATELIMIT;
 	if (p->has_last_initiation &&
 	    p->last_initiation_ns + NOISE_INITIATION_INTERVAL_NS > now_ns)
