@@ -31,11 +31,13 @@ static const struct dv_mode_desc dv_modes[DV_MODE_COUNT] = {
 };
 
 /* Every handshake message of one mode: initiation or response, with or
- * without the KEM field and the signature. */
+ * without the KEM field and the signature. The post-quantum ones may be
+ * fragmented; classic stays WireGuard on the wire. */
 #define HS_MACS(l) .off_mac1 = DV_OFF_MAC1(l), .off_mac2 = DV_OFF_MAC2(l)
 #define INITIATION(t, nm, m, l, kem, sig)                                     \
 	[t] = { .type = t, .name = nm, .kind = DV_KIND_INITIATION, .mode = m,  \
-		.len = l, .min_len = l, .off_sender = DV_OFF_SENDER,           \
+		.len = l, .min_len = l, .fragmentable = (kem),                 \
+		.off_sender = DV_OFF_SENDER,                                   \
 		.off_ephemeral = DV_INIT_OFF_EPHEMERAL,                        \
 		.off_kem = (kem) ? DV_INIT_OFF_PQ_EK : 0,                      \
 		.off_static = DV_INIT_OFF_STATIC(kem),                         \
@@ -43,7 +45,8 @@ static const struct dv_mode_desc dv_modes[DV_MODE_COUNT] = {
 		.off_sig = (sig) ? DV_INIT_OFF_SIG : 0, HS_MACS(l) }
 #define RESPONSE(t, nm, m, l, kem, sig)                                       \
 	[t] = { .type = t, .name = nm, .kind = DV_KIND_RESPONSE, .mode = m,    \
-		.len = l, .min_len = l, .off_sender = DV_OFF_SENDER,           \
+		.len = l, .min_len = l, .fragmentable = (kem),                 \
+		.off_sender = DV_OFF_SENDER,                                   \
 		.off_receiver = DV_RESP_OFF_RECEIVER,                          \
 		.off_ephemeral = DV_RESP_OFF_EPHEMERAL,                        \
 		.off_kem = (kem) ? DV_RESP_OFF_PQ_CT : 0,                      \

@@ -43,6 +43,7 @@ struct dv_msg_desc {
 	enum dv_mode mode;     /* initiations and responses: the mode they run in */
 	size_t len;            /* exact length; data: 0 (variable) */
 	size_t min_len;        /* the shortest acceptable: len, or data's header + tag */
+	bool fragmentable;     /* may travel as handshake fragments (protocol 1.1) */
 	uint16_t off_sender;   /* handshakes: the sender's index */
 	uint16_t off_receiver; /* responses, cookie replies, data */
 	uint16_t off_ephemeral;
