@@ -251,9 +251,14 @@ int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 		snprintf(err, errlen, "control socket: bad interface name '%s'", iface);
 		return -1;
 	}
-	if (mkdir(DV_SOCK_DIR, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "control socket: mkdir %s: %s", DV_SOCK_DIR,
-			 strerror(errno));
+	if (dv_rundir_prepare(DV_SOCK_DIR, err, errlen) < 0) {
+		size_t n = strlen(err);
+		static const char pre[] = "control socket: ";
+
+		if (n + sizeof(pre) <= errlen) {
+			memmove(err + sizeof(pre) - 1, err, n + 1);
+			memcpy(err, pre, sizeof(pre) - 1);
+		}
 		goto fail;
 	}
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);

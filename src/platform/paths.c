@@ -1,7 +1,11 @@
 #include "platform/paths.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int path_for(char *buf, size_t len, const char *dir, const char *iface,
 		    const char *ext)
@@ -23,4 +27,40 @@ int dv_path_sock(char *buf, size_t len, const char *iface)
 int dv_path_pid(char *buf, size_t len, const char *iface)
 {
 	return path_for(buf, len, DV_PID_DIR, iface, "pid");
+}
+
+int dv_rundir_prepare(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", dir,
+			 errno == ELOOP || errno == ENOTDIR
+				 ? "is a symbolic link or not a directory; refused"
+				 : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u, not %u; refused", dir,
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & 022) {
+		snprintf(err, errlen, "%s: writable by group or others (mode %03o); "
+			 "refused", dir, (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	return 0;
 }

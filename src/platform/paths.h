@@ -15,4 +15,11 @@
 int dv_path_sock(char *buf, size_t len, const char *iface);
 int dv_path_pid(char *buf, size_t len, const char *iface);
 
+/* Creates the run directory dir (mode 0755) if missing, then checks what
+ * is there, as opened without following a symlink: a directory owned by
+ * us (root, for the daemon) that neither group nor others may write, so
+ * nobody else can plant or swap the socket or PID file in it. 0, or -1
+ * with the reason in err. */
+int dv_rundir_prepare(const char *dir, char *err, size_t errlen);
+
 #endif

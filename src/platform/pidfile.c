@@ -63,7 +63,7 @@ int dv_pid_is_dybervpn(pid_t pid)
 
 int dv_pidfile_write(const char *iface, char *err, size_t errlen)
 {
-	char path[DV_PATH_MAX], buf[32];
+	char path[DV_PATH_MAX], buf[32], msg[256];
 	pid_t old;
 	int fd, n;
 
@@ -71,8 +71,8 @@ int dv_pidfile_write(const char *iface, char *err, size_t errlen)
 		snprintf(err, errlen, "pid file: bad interface name '%s'", iface);
 		return -1;
 	}
-	if (mkdir(DV_PID_DIR, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "pid file: mkdir %s: %s", DV_PID_DIR, strerror(errno));
+	if (dv_rundir_prepare(DV_PID_DIR, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "pid file: %s", msg);
 		return -1;
 	}
 	old = dv_pidfile_read(iface);

@@ -7,6 +7,7 @@
  * bound). The control-socket test needs root for /var/run/wireguard. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -551,6 +552,41 @@ static void test_gro(void)
 	test_gro_oversize();
 }
 
+/* The run directories are created 0755, and refused when they are a
+ * symbolic link, not a directory, or writable by group or others. */
+static void test_rundir(void)
+{
+	char base[] = "/tmp/dv-rundir-XXXXXX", d[64], l[64], f[64], err[256];
+	struct stat st;
+
+	T_CHECK(mkdtemp(base) != NULL);
+	snprintf(d, sizeof(d), "%s/run", base);
+	snprintf(l, sizeof(l), "%s/link", base);
+	snprintf(f, sizeof(f), "%s/file", base);
+	T_CHECK(dv_rundir_prepare(d, err, sizeof(err)) == 0);
+	T_CHECK(stat(d, &st) == 0 && S_ISDIR(st.st_mode) &&
+		!(st.st_mode & 022));
+	T_CHECK(dv_rundir_prepare(d, err, sizeof(err)) == 0); /* exists: fine */
+	T_CHECK(symlink(d, l) == 0);
+	T_CHECK(dv_rundir_prepare(l, err, sizeof(err)) < 0 && strstr(err, "symbolic link"));
+	T_CHECK(chmod(d, 0777) == 0);
+	T_CHECK(dv_rundir_prepare(d, err, sizeof(err)) < 0 && strstr(err, "writable"));
+	T_CHECK(chmod(d, 0775) == 0);
+	T_CHECK(dv_rundir_prepare(d, err, sizeof(err)) < 0 && strstr(err, "writable"));
+	T_CHECK(chmod(d, 0700) == 0);
+	T_CHECK(dv_rundir_prepare(d, err, sizeof(err)) == 0);
+	if (geteuid() == 0) {
+		T_CHECK(chown(d, 65534, 65534) == 0);
+		T_CHECK(dv_rundir_prepare(d, err, sizeof(err)) < 0 && strstr(err, "owned by"));
+	}
+	T_CHECK(close(open(f, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) == 0);
+	T_CHECK(dv_rundir_prepare(f, err, sizeof(err)) < 0);
+	unlink(f);
+	unlink(l);
+	rmdir(d);
+	rmdir(base);
+}
+
 int main(void)
 {
 	T_RUN(test_covers);
@@ -559,5 +595,6 @@ int main(void)
 	T_RUN(test_gso);
 	T_RUN(test_gro);
 	T_RUN(test_ctlsock);
+	T_RUN(test_rundir);
 	return t_done();
 }
