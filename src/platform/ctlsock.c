@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/ct.h"
@@ -28,9 +29,18 @@ struct dv_ctl_conn {
 	size_t in_len, in_cap, scanned;
 	char *out;
 	size_t out_len, out_off;
+	uint64_t active_ns; /* CLOCK_MONOTONIC of the last byte in or out */
 	int eof;     /* the client closed its side */
 	int closing; /* close once the output is written */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void conn_close(struct dv_ctl_conn *c)
 {
@@ -59,6 +69,7 @@ static int conn_flush(struct dv_ctl_conn *c)
 		if (n <= 0)
 			return -1;
 		c->out_off += (size_t)n;
+		c->active_ns = mono_ns();
 	}
 	dv_wipe_free(c->out, c->out_len);
 	c->out = NULL;
@@ -182,6 +193,7 @@ static void conn_event(struct dv_ev *ev, uint32_t events)
 		}
 		c->in_len += (size_t)n;
 		budget -= (size_t)n;
+		c->active_ns = mono_ns();
 	}
 	conn_process(c);
 }
@@ -213,6 +225,7 @@ static void ctl_accept(struct dv_ev *ev, uint32_t events)
 		c->ev.fn = conn_event;
 		c->ctl = ctl;
 		c->slot = slot;
+		c->active_ns = mono_ns();
 		if (dv_ev_add(ctl->epfd, &c->ev, EPOLLIN) < 0) {
 			close(fd);
 			free(c);
@@ -296,6 +309,21 @@ int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 fail:
 	c->path[0] = 0;
 	return -1;
+}
+
+unsigned dv_ctl_expire(struct dv_ctl *c, uint64_t now_ns)
+{
+	unsigned closed = 0;
+
+	for (unsigned i = 0; i < DV_CTL_MAX_CONNS; i++) {
+		struct dv_ctl_conn *k = c->conns[i];
+
+		if (k && now_ns - k->active_ns >= (uint64_t)DV_CTL_IDLE_SEC * 1000000000ull) {
+			conn_close(k);
+			closed++;
+		}
+	}
+	return closed;
 }
 
 void dv_ctl_close(struct dv_ctl *c)

@@ -8,6 +8,7 @@
 #define DV_PLATFORM_CTLSOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "platform/event.h"
 #include "platform/paths.h"
@@ -16,6 +17,10 @@
  * connection is closed. */
 #define DV_CTL_MAX_REQUEST (1u << 20)
 #define DV_CTL_MAX_CONNS 32
+/* A connection that neither sends a byte nor takes one of its response
+ * for this long is closed (dv_ctl_expire), so idle clients cannot hold the
+ * DV_CTL_MAX_CONNS slots. `wg` and `dybervpn status` take milliseconds. */
+#define DV_CTL_IDLE_SEC 10
 
 /* Answers one complete request of len bytes (ending "\n\n") by appending
  * the response to *out (malloc'd, may be NULL); returns -1 only when
@@ -39,6 +44,10 @@ struct dv_ctl {
  * replaced; a live one is an error. 0, or -1 with a message in err. */
 int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 		dv_ctl_handler handler, void *arg, char *err, size_t errlen);
+/* Closes the connections idle for DV_CTL_IDLE_SEC or more at now_ns
+ * (CLOCK_MONOTONIC); the daemon calls it after every wake-up. Returns how
+ * many it closed. */
+unsigned dv_ctl_expire(struct dv_ctl *c, uint64_t now_ns);
 /* Closes every connection and removes the socket file. */
 void dv_ctl_close(struct dv_ctl *c);
 

@@ -319,6 +319,8 @@ static void run_timers(struct dv_daemon *d)
 	uint64_t wait = dv_device_timers(d->dev);
 	uint64_t deadline;
 
+	if (dv_ctl_expire(&d->ctl, clock_ns(CLOCK_MONOTONIC)))
+		dv_log(LOG_DEBUG, "closed idle control connections");
 	dv_gro_flush(&d->gro);
 	dv_udp_flush(&d->udp);
 	if (wait > TIMER_MAX_NS)

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/ctlsock.h"
@@ -292,6 +293,24 @@ static void test_ctlsock(void)
 	}
 	close(fd);
 	free(huge);
+
+	/* An idle connection is closed after DV_CTL_IDLE_SEC, not before. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	T_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	pump(epfd);
+	{
+		struct timespec ts;
+		uint64_t now;
+		ssize_t r;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		T_CHECK(dv_ctl_expire(&ctl, now + 1000000000ull) == 0);
+		T_CHECK(dv_ctl_expire(&ctl, now + (DV_CTL_IDLE_SEC + 1) * 1000000000ull) == 1);
+		r = recv(fd, buf, sizeof(buf), 0);
+		T_CHECK(r == 0); /* the daemon hung up */
+	}
+	close(fd);
 
 	dv_ctl_close(&ctl);
 	T_CHECK(access(sa.sun_path, F_OK) < 0 && errno == ENOENT);
