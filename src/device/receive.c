@@ -209,6 +209,7 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 				   d->scratch, &n);
 	if (rc < 0 || noise_derive_keys(&p->np, &k) < 0 ||
 	    dv_peer_add_keypair(p, &k) < 0) {
+		ct_wipe(&k, sizeof(k)); /* derived, maybe, before memory ran out */
 		dv_index_remove(d, &p->hs_entry);
 		noise_handshake_clear(&p->np.hs);
 		dv_device_log(d, LOG_WARNING, "handshake response failed: %s",
@@ -253,6 +254,7 @@ static void rx_response(struct dv_device *d, const struct dv_msg_desc *md,
 		return;
 	}
 	if (noise_derive_keys(&p->np, &k) < 0 || dv_peer_add_keypair(p, &k) < 0) {
+		ct_wipe(&k, sizeof(k)); /* derived, maybe, before memory ran out */
 		dv_peer_clear_keys(p);
 		return;
 	}

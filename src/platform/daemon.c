@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -465,6 +466,15 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	    dv_ev_add(d->epfd, &d->timer_ev, EPOLLIN) < 0 ||
 	    dv_ev_add(d->epfd, &d->sig_ev, EPOLLIN) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	/* Set up: from here on nothing the daemon does may gain privileges
+	 * through exec, and no core dump or ptrace by others exposes the
+	 * keys. Failing either is a start-up error, not a downgrade. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "prctl (no_new_privs, dumpable): %s",
+			 strerror(errno));
 		goto fail;
 	}
 	d->running = 1;

@@ -83,5 +83,6 @@ for mode in classic hybrid pqonly; do
 	check "client $i ($mode) -> server" ping_ok "dvt-c$i-$SUFFIX" 10.98.0.1
 	check "server -> client $i ($mode)" ping_ok "$NS_S" "10.98.0.1$i"
 done
+check "the daemon runs with no_new_privs" sh -c "grep -q '^NoNewPrivs:[[:space:]]*1' /proc/\$(cat /run/dybervpn/dvts.pid)/status"
 check "status lists the three modes" sh -c "'$DV' status dvts > '$TMP/st' && grep -q classic '$TMP/st' && grep -q hybrid '$TMP/st' && grep -q pqonly '$TMP/st'"
 finish
