@@ -105,8 +105,11 @@ static int add_config_peer(struct dv_device *d, const struct dv_peer_config *pc,
 		snprintf(err, errlen, "peer at line %u: bad key", pc->line);
 		return -1;
 	}
-	if (pc->has_mldsa_public_key)
-		noise_peer_set_mldsa_pk(&p->np, pc->mldsa_public_key);
+	if (pc->has_mldsa_public_key &&
+	    dv_peer_set_mldsa_pk(p, pc->mldsa_public_key) < 0) {
+		snprintf(err, errlen, "peer at line %u: out of memory", pc->line);
+		return -1;
+	}
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	if (dv_mode_needs_mldsa(pc->mode) &&
 	    (!pc->has_mldsa_public_key || !d->local.has_mldsa)) {
@@ -158,6 +161,10 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 	d->load_threshold = DV_LOAD_THRESHOLD;
 	d->log_window_start_ns = dv_now(d);
 	dv_allowedips_init(&d->aips);
+	if (dv_tables_init(d) < 0) {
+		snprintf(err, errlen, "device: out of memory");
+		goto fail;
+	}
 
 	if (noise_local_init(&d->local, cfg->private_key) < 0) {
 		snprintf(err, errlen, "device: unusable private key");
@@ -195,6 +202,7 @@ void dv_device_free(struct dv_device *d)
 	while (d->peers)
 		dv_peer_remove(d->peers);
 	dv_allowedips_free(&d->aips);
+	dv_tables_free(d);
 	noise_local_clear(&d->local);
 	cookie_checker_clear(&d->cookie);
 	ct_wipe(d->scratch, sizeof(d->scratch));

@@ -20,7 +20,9 @@
 #include "noise/noise.h"
 
 #define DV_STAGED_MAX 128          /* packets held per peer awaiting a session */
-#define DV_INDEX_BUCKETS 4096      /* index table; indices are random */
+#define DV_INDEX_MIN_BUCKETS 256   /* index table, grown to keep chains short */
+#define DV_KEY_MIN_BUCKETS 256     /* public-key table, likewise */
+#define DV_HS_POOL_MAX 64          /* idle handshake buffers kept for reuse */
 #define DV_LOAD_THRESHOLD 128      /* mac1-valid handshakes per second: "under load" */
 #define DV_COOKIE_REPLIES_PER_SECOND 4096 /* all sources together */
 #define DV_COOKIE_REPLY_BURST 256
@@ -54,10 +56,17 @@ struct dv_staged {
 	size_t len;
 };
 
+/* A peer's memory stays small while it is idle (WireGuard keeps about a
+ * kilobyte): the handshake state (ML-KEM keys, transcript) is taken from
+ * the device's pool only while a handshake is pending, the ML-DSA public
+ * key is allocated only for a peer given one, and the ring of packets
+ * awaiting a session only when the first packet is staged. */
 struct dv_peer {
 	struct dv_device *dev;
-	struct dv_peer *next_peer;
+	struct dv_peer *next_peer, *prev_peer; /* configuration order */
+	struct dv_peer *key_next;     /* public-key table chain */
 	struct noise_peer np;         /* handshake state; np.user = this */
+	uint8_t *mldsa_pk;            /* np.mldsa_pk's storage, or NULL */
 	struct cookie_maker cookie;   /* mac1/mac2 for what we send it */
 	struct dv_index hs_entry;     /* our pending initiation or response */
 
@@ -80,7 +89,7 @@ struct dv_peer {
 	bool sent_initiation;
 	uint64_t last_initiation_sent_ns; /* valid when sent_initiation */
 
-	struct dv_staged staged[DV_STAGED_MAX]; /* ring */
+	struct dv_staged *staged;     /* ring of DV_STAGED_MAX, or NULL */
 	unsigned staged_head, staged_count;
 
 	char name[64];                /* the config's optional peer name */
@@ -102,10 +111,17 @@ struct dv_device {
 	struct dv_ratelimit ratelimit;
 	struct dv_ratelimit cookie_ratelimit; /* cookie replies per source */
 
-	struct dv_peer *peers;
+	struct dv_peer *peers, *peers_tail;
 	size_t n_peers;
 	struct dv_allowedips aips;
-	struct dv_index *index[DV_INDEX_BUCKETS];
+	struct dv_index **index;  /* index_mask + 1 buckets */
+	uint32_t index_mask;
+	size_t n_index;
+	struct dv_peer **keys;    /* public key -> peer, keys_mask + 1 buckets */
+	size_t keys_mask;
+	uint8_t keys_hash_key[16]; /* random: chains cannot be chosen */
+	struct noise_handshake *hs_pool[DV_HS_POOL_MAX];
+	unsigned hs_pool_n;
 
 	uint64_t rekey_after_ns; /* REKEY_AFTER_TIME, or the test knob */
 	unsigned load_threshold; /* handshakes per second that mean "under load" */
@@ -159,6 +175,18 @@ void dv_peer_clear_keys(struct dv_peer *p);
  * wg_noise_expire_current_peer_keypairs with its reset of
  * last_sent_handshake). */
 void dv_peer_expire_session(struct dv_peer *p);
+/* Gives the peer handshake storage (from the pool) if it has none:
+ * 0, or -1 when memory ran out. */
+int dv_peer_hs_acquire(struct dv_peer *p);
+/* Returns the storage when no handshake is pending in it (wiped). */
+void dv_peer_hs_trim(struct dv_peer *p);
+/* Forgets the pending handshake and returns its storage. */
+void dv_peer_hs_release(struct dv_peer *p);
+/* Sets (a copy of) the peer's ML-DSA public key: 0, or -1 (no memory). */
+int dv_peer_set_mldsa_pk(struct dv_peer *p, const uint8_t pk[NOISE_MLDSA_PK_LEN]);
+/* Index and key tables: allocation at device creation, and the end. */
+int dv_tables_init(struct dv_device *d);
+void dv_tables_free(struct dv_device *d);
 void dv_peer_stage(struct dv_peer *p, const uint8_t *pkt, size_t len);
 void dv_peer_purge_staged(struct dv_peer *p);
 

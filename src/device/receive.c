@@ -174,7 +174,9 @@ static struct noise_peer *lookup_static(void *arg, const uint8_t pub[DV_KEY_LEN]
 {
 	struct dv_peer *p = dv_peer_by_key(arg, pub);
 
-	return p ? &p->np : NULL;
+	/* The handshake needs storage to land in; rx_initiation returns it
+	 * when the initiation is refused. No storage: refused as unknown. */
+	return p && dv_peer_hs_acquire(p) == 0 ? &p->np : NULL;
 }
 
 static void rx_initiation(struct dv_device *d, const uint8_t *msg,
@@ -191,6 +193,8 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 		return;
 	rc = noise_consume_initiation(&d->local, msg, len, lookup_static, d,
 				      dv_now(d), &np);
+	if (np)
+		dv_peer_hs_trim(np->user);
 	if (rc < 0) {
 		count_refusal(d, np ? np->user : NULL, rc);
 		return;
@@ -211,12 +215,13 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 	    dv_peer_add_keypair(p, &k) < 0) {
 		ct_wipe(&k, sizeof(k)); /* derived, maybe, before memory ran out */
 		dv_index_remove(d, &p->hs_entry);
-		noise_handshake_clear(&p->np.hs);
+		dv_peer_hs_release(p);
 		dv_device_log(d, LOG_WARNING, "handshake response failed: %s",
 			      noise_strerror(rc));
 		return;
 	}
 	ct_wipe(&k, sizeof(k));
+	dv_peer_hs_trim(p); /* derived: the handshake storage goes back */
 	dv_send_handshake(p, d->scratch, n);
 	dv_timers_session_derived(p);
 	/* A response counts as a handshake sent (WireGuard's
@@ -259,6 +264,7 @@ static void rx_response(struct dv_device *d, const struct dv_msg_desc *md,
 		return;
 	}
 	ct_wipe(&k, sizeof(k));
+	dv_peer_hs_trim(p); /* derived: the handshake storage goes back */
 	p->rx_bytes += len;
 	dv_peer_set_endpoint(p, from, fromlen);
 	p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);

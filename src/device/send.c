@@ -73,10 +73,12 @@ void dv_send_initiation(struct dv_peer *p, bool is_retry)
 	wall = d->io.wall_ns(d->io.arg);
 	dv_tai64n(tai, wall / DV_NSEC_PER_SEC,
 		  (uint32_t)(wall % DV_NSEC_PER_SEC));
-	rc = noise_create_initiation(&d->local, &p->np, p->hs_entry.index, tai,
-				     NULL, d->scratch, &n);
+	rc = dv_peer_hs_acquire(p) < 0 ? NOISE_ERR_INTERNAL :
+		noise_create_initiation(&d->local, &p->np, p->hs_entry.index,
+					tai, NULL, d->scratch, &n);
 	if (rc < 0) {
 		dv_index_remove(d, &p->hs_entry);
+		dv_peer_hs_trim(p);
 		dv_device_log_drop(d, "handshake initiation failed: %s",
 				   noise_strerror(rc));
 		return;
@@ -177,7 +179,7 @@ void dv_send_staged(struct dv_peer *p)
 		dv_send_initiation(p, false);
 		return;
 	}
-	p->staged_head = 0;
+	dv_peer_purge_staged(p); /* empty: frees the ring */
 	keep_key_fresh(p);
 }
 

@@ -125,7 +125,7 @@ static void expired_retransmit(struct dv_peer *p)
 		p->dev->stats.tx_staged_dropped += p->staged_count;
 		dv_peer_purge_staged(p);
 		dv_index_remove(p->dev, &p->hs_entry);
-		noise_handshake_clear(&p->np.hs);
+		dv_peer_hs_release(p);
 		if (!p->t_zero_keys)
 			p->t_zero_keys = at(p, SEC(3 * DV_REJECT_AFTER_TIME));
 		return;

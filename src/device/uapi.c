@@ -707,8 +707,9 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 		/* A handshake begun with the old key would be verified
 		 * against the new one: drop it, keep the session. */
 		dv_index_remove(d, &p->hs_entry);
-		noise_handshake_clear(&p->np.hs);
-		noise_peer_set_mldsa_pk(&p->np, op->mldsa_pk);
+		dv_peer_hs_release(p);
+		if (dv_peer_set_mldsa_pk(p, op->mldsa_pk) < 0)
+			return ENOMEM;
 	}
 	if (op->has_endpoint)
 		dv_peer_set_endpoint(p, (const struct sockaddr *)&op->endpoint,

@@ -225,10 +225,12 @@ int noise_peer_init(struct noise_peer *p, const struct noise_local *l,
 		    enum dv_mode mode, const uint8_t remote_pub[DV_KEY_LEN],
 		    const uint8_t psk[DV_KEY_LEN])
 {
+	struct noise_handshake *hs = p->hs;
 	void *user = p->user;
 
 	noise_peer_clear(p);
 	p->user = user;
+	p->hs = hs;
 	if (!dv_mode_desc(mode))
 		return NOISE_ERR_CONFIG;
 	p->mode = mode;
@@ -245,7 +247,7 @@ int noise_peer_init(struct noise_peer *p, const struct noise_local *l,
 void noise_peer_set_mldsa_pk(struct noise_peer *p,
 			     const uint8_t pk[NOISE_MLDSA_PK_LEN])
 {
-	memcpy(p->mldsa_pk, pk, NOISE_MLDSA_PK_LEN);
+	p->mldsa_pk = pk;
 	p->has_mldsa_pk = true;
 }
 
@@ -256,6 +258,8 @@ void noise_handshake_clear(struct noise_handshake *hs)
 
 void noise_peer_clear(struct noise_peer *p)
 {
+	if (p->hs)
+		noise_handshake_clear(p->hs);
 	ct_wipe(p, sizeof(*p));
 }
 
@@ -282,7 +286,7 @@ static int noise_verify(const struct noise_peer *p, const uint8_t sig[DV_MLDSA_S
 {
 	int bad;
 
-	if (!p->has_mldsa_pk)
+	if (!p->has_mldsa_pk || !p->mldsa_pk)
 		return NOISE_ERR_CONFIG;
 	/* A signature holds no secret (FIPS 204 verification is variable-time
 	 * in it by design): it is encrypted only to hide whose it is. */
@@ -308,8 +312,12 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	int ret;
 
 	memset(&hs, 0, sizeof(hs));
-	if (!md || !td || (md->needs_mldsa && (!l->has_mldsa || !p->has_mldsa_pk))) {
+	if (!md || !td || (md->needs_mldsa && (!l->has_mldsa || !p->has_mldsa_pk || !p->mldsa_pk))) {
 		ret = NOISE_ERR_CONFIG;
+		goto out;
+	}
+	if (!p->hs) {
+		ret = NOISE_ERR_STATE;
 		goto out;
 	}
 	if (*outlen < td->len) {
@@ -369,7 +377,7 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	hs.state = NOISE_HS_CREATED_INITIATION;
 	hs.mode = p->mode;
 	hs.local_index = local_index;
-	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(p->hs, &hs, sizeof(hs));
 	*outlen = td->len;
 	ret = NOISE_OK;
 out:
@@ -508,10 +516,13 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t *msg,
 		}
 	}
 
+	ret = NOISE_ERR_STATE;
+	if (!p->hs)
+		goto out;
 	hs.state = NOISE_HS_CONSUMED_INITIATION;
 	hs.mode = td->mode;
 	hs.remote_index = dv_le32_get(msg + td->off_sender);
-	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(p->hs, &hs, sizeof(hs));
 	memcpy(p->latest_timestamp, ts, DV_TAI64N_LEN);
 	p->last_initiation_ns = now_ns;
 	p->has_last_initiation = true;
@@ -538,7 +549,10 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 	uint8_t *e_out;
 	int ret;
 
-	memcpy(&hs, &p->hs, sizeof(hs));
+	if (p->hs)
+		memcpy(&hs, p->hs, sizeof(hs));
+	else
+		memset(&hs, 0, sizeof(hs));
 	ret = NOISE_ERR_STATE;
 	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
 		goto out;
@@ -602,7 +616,7 @@ int noise_create_response(const struct noise_local *l, struct noise_peer *p,
 
 	hs.state = NOISE_HS_CREATED_RESPONSE;
 	hs.local_index = local_index;
-	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(p->hs, &hs, sizeof(hs));
 	*outlen = td->len;
 	ret = NOISE_OK;
 out:
@@ -628,7 +642,10 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 	const uint8_t *e_in;
 	int ret;
 
-	memcpy(&hs, &p->hs, sizeof(hs));
+	if (p->hs)
+		memcpy(&hs, p->hs, sizeof(hs));
+	else
+		memset(&hs, 0, sizeof(hs));
 
 	/* 1. length and reserved bytes */
 	ret = NOISE_ERR_LENGTH;
@@ -691,7 +708,7 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 	ct_wipe(hs.mlkem_dk, sizeof(hs.mlkem_dk));
 	hs.remote_index = dv_le32_get(msg + td->off_sender);
 	hs.state = NOISE_HS_CONSUMED_RESPONSE;
-	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(p->hs, &hs, sizeof(hs));
 	ret = NOISE_OK;
 out:
 	ct_wipe(&hs, sizeof(hs));
@@ -705,10 +722,12 @@ out:
 
 int noise_derive_keys(struct noise_peer *p, struct noise_keypair *kp)
 {
-	struct noise_handshake *hs = &p->hs;
+	struct noise_handshake *hs = p->hs;
 	uint8_t t1[DV_KEY_LEN], t2[DV_KEY_LEN];
 	bool initiator;
 
+	if (!hs)
+		return NOISE_ERR_STATE;
 	if (hs->state == NOISE_HS_CONSUMED_RESPONSE)
 		initiator = true;
 	else if (hs->state == NOISE_HS_CREATED_RESPONSE)

@@ -97,7 +97,9 @@ struct noise_peer {
 	uint8_t psk[DV_KEY_LEN];              /* Q: zero when none */
 	uint8_t static_static[DV_KEY_LEN];    /* DH(our priv, their pub), precomputed */
 	bool has_mldsa_pk;
-	uint8_t mldsa_pk[NOISE_MLDSA_PK_LEN]; /* needed in pqonly mode */
+	/* NOISE_MLDSA_PK_LEN bytes owned by the caller (needed in pqonly
+	 * mode): only peers given one carry its 1952 bytes. */
+	const uint8_t *mldsa_pk;
 	uint8_t latest_timestamp[DV_TAI64N_LEN]; /* greatest TAI64N accepted */
 	/* Greatest TAI64N of an initiation refused for its mode: a replay of
 	 * it is a replay, not another mode refusal. */
@@ -107,7 +109,11 @@ struct noise_peer {
 	uint8_t failed_sig_timestamp[DV_TAI64N_LEN];
 	bool has_last_initiation;
 	uint64_t last_initiation_ns;          /* caller's monotonic clock */
-	struct noise_handshake hs;
+	/* Storage for the handshake in progress, owned by the caller (a
+	 * pending handshake holds 3.7 KB of ML-KEM keys, an idle peer none):
+	 * NULL reads as NOISE_HS_ZEROED, and a function that must store a
+	 * handshake fails with NOISE_ERR_STATE without it. */
+	struct noise_handshake *hs;
 	void *user;                           /* the device's peer, untouched here */
 };
 
@@ -134,16 +140,18 @@ void noise_local_clear(struct noise_local *l);
 
 /* Configures a peer: mode, its static key, optional psk (NULL = none).
  * Precomputes DH(Sl, Sr); returns NOISE_ERR_CONFIG when that DH is zero
- * (a low-order public key). user is kept; everything else is reset. */
+ * (a low-order public key). user and the hs storage (wiped) are kept;
+ * everything else is reset, the ML-DSA key included. */
 int noise_peer_init(struct noise_peer *p, const struct noise_local *l,
 		    enum dv_mode mode, const uint8_t remote_pub[DV_KEY_LEN],
 		    const uint8_t psk[DV_KEY_LEN]);
-/* The peer's ML-DSA-65 public key (needed for pqonly). */
+/* The peer's ML-DSA-65 public key (needed for pqonly): pk is kept by
+ * reference and must outlive its use (or the next noise_peer_init). */
 void noise_peer_set_mldsa_pk(struct noise_peer *p,
 			     const uint8_t pk[NOISE_MLDSA_PK_LEN]);
 /* Forgets a pending handshake (REKEY_ATTEMPT_TIME over, peer removed). */
 void noise_handshake_clear(struct noise_handshake *hs);
-/* Wipes every secret of p, the handshake included. */
+/* Wipes every secret of p, the handshake storage it names included. */
 void noise_peer_clear(struct noise_peer *p);
 
 /* Size of a handshake message of this type (1, 2, 5, 6, 7, 8), also 64 for

@@ -35,6 +35,8 @@ int noise_selftest_init(struct noise_selftest *t, enum dv_mode m)
 
 	memset(t, 0, sizeof(*t));
 	t->mode = m;
+	t->i.peer.hs = &t->i.hs;
+	t->r.peer.hs = &t->r.hs;
 	if ((ret = selftest_identity(&t->i, m)) ||
 	    (ret = selftest_identity(&t->r, m)) ||
 	    (ret = noise_peer_init(&t->i.peer, &t->i.local, m, t->r.local.pub, NULL)) ||

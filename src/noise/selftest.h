@@ -11,6 +11,7 @@
 struct noise_selftest_side {
 	struct noise_local local;
 	struct noise_peer peer;
+	struct noise_handshake hs; /* the peer's handshake storage */
 	struct noise_keypair kp;
 	uint8_t msg[DV_MAX_HANDSHAKE_LEN];
 };

@@ -43,6 +43,7 @@ static const struct noise_rng ct_rng = { ct_rng_fill, &ct_rng_state };
 /* Initiator i, responder r; pi is i's record of r, pr r's record of i. */
 static struct noise_local li, lr;
 static struct noise_peer pi, pr;
+static struct noise_handshake hs_i, hs_r;
 static uint8_t msg_i[DV_MAX_HANDSHAKE_LEN], msg_r[DV_MAX_HANDSHAKE_LEN];
 
 static struct noise_peer *ct_lookup(void *arg, const uint8_t pub[DV_KEY_LEN])
@@ -75,6 +76,8 @@ static void ct_setup(enum dv_mode m)
 		ct_secret_bytes(xi, sizeof(xi), 0x55);
 		T_CHECK(noise_local_set_mldsa_seed(&lr, xi) == 0);
 	}
+	pi.hs = &hs_i;
+	pr.hs = &hs_r;
 	T_CHECK(noise_peer_init(&pi, &li, m, lr.pub, psk) == 0);
 	T_CHECK(noise_peer_init(&pr, &lr, m, li.pub, psk) == 0);
 	if (m == DV_MODE_PQONLY) {

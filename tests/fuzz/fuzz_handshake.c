@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct noise_local local_r, local_i;
 static struct noise_peer peer_r, peer_i, saved_i;
+static struct noise_handshake hs_r, hs_i, saved_hs_i;
 static struct cookie_checker checker;
 static struct cookie_maker maker, saved_maker;
 static uint8_t buf[DV_MAX_HANDSHAKE_LEN + 64];
@@ -52,11 +53,14 @@ static void setup(void)
 	noise_local_init(&local_i, k);
 	noise_local_set_mldsa_seed(&local_i, k);
 	/* the responder knows the initiator in pqonly mode (deepest path) */
+	peer_r.hs = &hs_r;
+	peer_i.hs = &hs_i;
 	noise_peer_init(&peer_r, &local_r, DV_MODE_PQONLY, local_i.pub, NULL);
 	noise_peer_set_mldsa_pk(&peer_r, local_i.mldsa_pk);
 	noise_peer_init(&peer_i, &local_i, DV_MODE_HYBRID, local_r.pub, NULL);
 	noise_create_initiation(&local_i, &peer_i, 7, ts, &rng, buf, &len);
 	saved_i = peer_i;
+	saved_hs_i = hs_i;
 	cookie_checker_init(&checker, local_r.pub);
 	cookie_maker_init(&maker, local_r.pub);
 	cookie_add_macs(&maker, buf, len, 0);
@@ -87,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		peer_i = saved_i;
+		hs_i = saved_hs_i;
 		if (noise_consume_response(&local_i, &peer_i, buf, len) == 0) {
 			struct noise_keypair kp;
 

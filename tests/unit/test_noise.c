@@ -17,6 +17,7 @@
 struct side {
 	struct noise_local local;
 	struct noise_peer peer;
+	struct noise_handshake hs; /* the peer's handshake storage */
 	struct noise_keypair kp;
 	uint8_t msg[DV_MAX_HANDSHAKE_LEN];
 	size_t len;
@@ -25,6 +26,7 @@ struct side {
 /* Global: the structs are several kilobytes each. */
 static struct side I, R;
 static struct noise_peer snap;
+static struct noise_handshake snap_hs;
 static uint64_t ts_sec = 1000;
 
 static struct noise_peer *lookup_r(void *arg, const uint8_t pub[DV_KEY_LEN])
@@ -59,6 +61,8 @@ static void setup2(enum dv_mode mi, enum dv_mode mr)
 	memset(&R, 0, sizeof(R));
 	identity(&I);
 	identity(&R);
+	I.peer.hs = &I.hs;
+	R.peer.hs = &R.hs;
 	T_CHECK(noise_peer_init(&I.peer, &I.local, mi, R.local.pub, NULL) == 0);
 	T_CHECK(noise_peer_init(&R.peer, &R.local, mr, I.local.pub, NULL) == 0);
 	noise_peer_set_mldsa_pk(&I.peer, R.local.mldsa_pk);
@@ -99,6 +103,7 @@ static void expect_init_fail(const uint8_t *msg, size_t len, uint64_t now, int w
 	int rc;
 
 	memcpy(&snap, &R.peer, sizeof(snap));
+	memcpy(&snap_hs, &R.hs, sizeof(snap_hs));
 	rc = consume_init(msg, len, now);
 	T_CHECK(rc == want);
 	if (rc != want)
@@ -115,6 +120,7 @@ static void expect_init_fail(const uint8_t *msg, size_t len, uint64_t now, int w
 		memcpy(snap.refused_mode_timestamp, R.peer.refused_mode_timestamp,
 		       DV_TAI64N_LEN);
 	T_CHECK(memcmp(&snap, &R.peer, sizeof(snap)) == 0);
+	T_CHECK(memcmp(&snap_hs, &R.hs, sizeof(snap_hs)) == 0);
 }
 
 static void expect_resp_fail(const uint8_t *msg, size_t len, int want)
@@ -122,11 +128,13 @@ static void expect_resp_fail(const uint8_t *msg, size_t len, int want)
 	int rc;
 
 	memcpy(&snap, &I.peer, sizeof(snap));
+	memcpy(&snap_hs, &I.hs, sizeof(snap_hs));
 	rc = noise_consume_response(&I.local, &I.peer, msg, len);
 	T_CHECK(rc == want);
 	if (rc != want)
 		fprintf(stderr, "  got %d (%s), want %d\n", rc, noise_strerror(rc), want);
 	T_CHECK(memcmp(&snap, &I.peer, sizeof(snap)) == 0);
+	T_CHECK(memcmp(&snap_hs, &I.hs, sizeof(snap_hs)) == 0);
 }
 
 static void test_full_handshakes(void)
@@ -206,7 +214,7 @@ static void test_buffers_and_state(void)
 	setup(DV_MODE_HYBRID);
 	T_CHECK(noise_create_initiation(&I.local, &I.peer, 1, ts, NULL, small,
 					&n) == NOISE_ERR_BUFFER);
-	T_CHECK(I.peer.hs.state == NOISE_HS_ZEROED);
+	T_CHECK(I.peer.hs->state == NOISE_HS_ZEROED);
 	/* no consumed initiation: no response; no initiation: no keys */
 	T_CHECK(create_resp() == NOISE_ERR_STATE);
 	T_CHECK(noise_derive_keys(&R.peer, &R.kp) == NOISE_ERR_STATE);
@@ -532,7 +540,7 @@ static void test_state_survives(void)
 	memcpy(junk, I.msg, DV_HYBRID_INITIATION_LEN);
 	junk[DV_INIT_OFF_TIMESTAMP(1)] ^= 1;
 	expect_init_fail(junk, DV_HYBRID_INITIATION_LEN, 1000 * MS, NOISE_ERR_DECRYPT);
-	T_CHECK(R.peer.hs.state == NOISE_HS_CREATED_RESPONSE);
+	T_CHECK(R.peer.hs->state == NOISE_HS_CREATED_RESPONSE);
 	T_CHECK(noise_derive_keys(&I.peer, &I.kp) == 0);
 	T_CHECK(noise_derive_keys(&R.peer, &R.kp) == 0);
 	T_EQ_MEM(I.kp.send, R.kp.recv, 32);

@@ -124,6 +124,8 @@ static struct noise_peer *tv_lookup(void *arg, const uint8_t pub[DV_KEY_LEN])
 struct tv_side {
 	struct noise_local local;
 	struct noise_peer peer;
+	struct noise_handshake hs;     /* the peer's handshake storage */
+	uint8_t peer_mldsa_pk[NOISE_MLDSA_PK_LEN];
 	struct cookie_checker checker; /* keyed with our public key */
 	struct cookie_maker maker;     /* keyed with the peer's */
 	struct noise_keypair kp;
@@ -136,13 +138,14 @@ static int tv_side_init(struct tv_ctx *c, struct tv_side *s, const char *who,
 			const uint8_t psk[32])
 {
 	char key[32];
-	uint8_t seed[32], pk[NOISE_MLDSA_PK_LEN];
+	uint8_t seed[32], *pk = s->peer_mldsa_pk;
 
 	if (noise_local_init(&s->local, s->priv))
 		return tv_fail(c, "%s: noise_local_init failed", who);
 	snprintf(key, sizeof(key), "%s_static_pub", who);
 	if (tv_cmp(c, key, s->local.pub, 32))
 		return 1;
+	s->peer.hs = &s->hs;
 	if (noise_peer_init(&s->peer, &s->local, mode, other->pub, psk))
 		return tv_fail(c, "%s: noise_peer_init failed", who);
 	cookie_checker_init(&s->checker, s->pub);
@@ -160,7 +163,7 @@ static int tv_side_init(struct tv_ctx *c, struct tv_side *s, const char *who,
 		return 1;
 	/* the peer's ML-DSA public key, as configured */
 	snprintf(key, sizeof(key), "%s_mldsa_pk", who[0] == 'i' ? "r" : "i");
-	if (tv_need(c, key, pk, sizeof(pk)))
+	if (tv_need(c, key, pk, NOISE_MLDSA_PK_LEN))
 		return 1;
 	noise_peer_set_mldsa_pk(&s->peer, pk);
 	return 0;
@@ -461,8 +464,8 @@ static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 	}
 	cookie_add_macs(&i->maker, buf, len, 2);
 	if (tv_cmp(c, "initiation", buf, len) ||
-	    tv_cmp(c, "init_ck", i->peer.hs.ck, 32) ||
-	    tv_cmp(c, "init_h", i->peer.hs.h, 32))
+	    tv_cmp(c, "init_ck", i->peer.hs->ck, 32) ||
+	    tv_cmp(c, "init_h", i->peer.hs->h, 32))
 		goto out;
 	if (noise_msg_len(buf[0]) != len) {
 		tv_fail(c, "noise_msg_len(%u) != %zu", buf[0], len);
@@ -481,8 +484,8 @@ static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 		tv_fail(c, "consume_initiation: %s", noise_strerror(rc));
 		goto out;
 	}
-	if (tv_cmp(c, "init_ck", r->peer.hs.ck, 32) ||
-	    tv_cmp(c, "init_h", r->peer.hs.h, 32) ||
+	if (tv_cmp(c, "init_ck", r->peer.hs->ck, 32) ||
+	    tv_cmp(c, "init_h", r->peer.hs->h, 32) ||
 	    tv_cmp(c, "timestamp", r->peer.latest_timestamp, 12))
 		goto out;
 	rng.call = 0;
@@ -494,8 +497,8 @@ static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 	}
 	cookie_add_macs(&r->maker, buf, len, 2);
 	if (tv_cmp(c, "response", buf, len) ||
-	    tv_cmp(c, "resp_ck", r->peer.hs.ck, 32) ||
-	    tv_cmp(c, "resp_h", r->peer.hs.h, 32))
+	    tv_cmp(c, "resp_ck", r->peer.hs->ck, 32) ||
+	    tv_cmp(c, "resp_h", r->peer.hs->h, 32))
 		goto out;
 	if (rng.overrun || rng.pos != rng.len) {
 		tv_fail(c, "rng: %zu of %zu bytes drawn%s", rng.pos, rng.len,
@@ -514,8 +517,8 @@ static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 		tv_fail(c, "consume_response: %s", noise_strerror(rc));
 		goto out;
 	}
-	if (tv_cmp(c, "resp_ck", i->peer.hs.ck, 32) ||
-	    tv_cmp(c, "resp_h", i->peer.hs.h, 32))
+	if (tv_cmp(c, "resp_ck", i->peer.hs->ck, 32) ||
+	    tv_cmp(c, "resp_h", i->peer.hs->h, 32))
 		goto out;
 
 	/* Transport keys and data, both ways. */
@@ -535,7 +538,7 @@ static int tv_run(struct tv_ctx *c, struct tv_side *i, struct tv_side *r)
 		tv_fail(c, "keypair indices or roles wrong");
 		goto out;
 	}
-	if (i->peer.hs.state != NOISE_HS_ZEROED || r->peer.hs.state != NOISE_HS_ZEROED) {
+	if (i->peer.hs->state != NOISE_HS_ZEROED || r->peer.hs->state != NOISE_HS_ZEROED) {
 		tv_fail(c, "handshake state not wiped after derive_keys");
 		goto out;
 	}
