@@ -1,4 +1,4 @@
-/* The three handshake modes of PROTOCOL.md, shared by config, handshake,
+/* The three handshake modes of docs/PROTOCOL.md §1, shared by config, handshake,
  * device and CLI. What distinguishes them (names, message types, optional
  * tokens) is one row each of the mode table in protocol.c: code asks
  * dv_mode_desc() instead of comparing modes. */

@@ -1,6 +1,6 @@
 /* The mode and message-type tables of protocol.h. Lengths and offsets are
  * those of noise/messages.h, whose static assertions tie them to
- * PROTOCOL.md's layouts. */
+ * docs/PROTOCOL.md §6-§7 layouts. */
 #include "protocol.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The protocol's modes and message types as data (PROTOCOL.md): one row per
+/* The protocol's modes and message types as data (docs/PROTOCOL.md §3): one row per
  * mode (names, Noise strings, which optional tokens it carries) and one row
  * per message type (name, kind, mode, length, field offsets). The handshake,
  * the receive path, the configuration, the control socket and the CLI read

@@ -3,7 +3,7 @@
  * The X25519 key is `wg genkey` / `wg pubkey` exactly: 32 random bytes,
  * clamped (RFC 7748, decodeScalar25519), standard base64. pqonly adds an
  * ML-DSA-65 key pair, kept as its 32-byte seed xi (FIPS 204, Algorithm 6:
- * KeyGen_internal expands it); PROTOCOL.md, "Keys and their text form". */
+ * KeyGen_internal expands it); docs/PROTOCOL.md §14. */
 #include "cli/cli.h"
 
 #include <getopt.h>

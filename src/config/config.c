@@ -1,7 +1,7 @@
 /* The config loader: gives meaning to what toml.c parses, one key at a
  * time, then checks the whole (config.h). The keys are those of upstream
  * DyberVPN (tests/config/upstream/README.md); the key text form is
- * PROTOCOL.md's "Keys and their text form".
+ * docs/PROTOCOL.md §14.
  *
  * Every message is "FILE:LINE: key 'K': what is wrong" (or "table [T]"):
  * the callbacks below write the part after the line number, toml.c
@@ -230,7 +230,7 @@ static void warn_line(struct ctx *x, unsigned line, const char *key,
 }
 
 /* pq_private_key / pq_public_key: upstream's static ML-KEM keys, which
- * this protocol does not have (PROTOCOL.md, "Keys and their text form"). */
+ * this protocol does not have (docs/PROTOCOL.md §14). */
 static int ignore_legacy(struct ctx *x, const char *key,
 			 const struct dv_toml_value *v, unsigned line,
 			 char *err, size_t errlen)
@@ -551,7 +551,7 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 			p->mode = c->mode;
 		if (!dv_mode_needs_mldsa(p->mode))
 			continue;
-		/* pqonly signs with ML-DSA-65 both ways (PROTOCOL.md). */
+		/* pqonly signs with ML-DSA-65 both ways (docs/PROTOCOL.md §1). */
 		if (!p->has_mldsa_public_key)
 			return verr(x, pl->mode ? pl->mode : p->line, err, errlen,
 				    "key 'mldsa_public_key': missing: the peer "

@@ -4,8 +4,8 @@
  * [interface] table and any number of [[peer]] tables, the keys of
  * upstream DyberVPN (tests/config/upstream/README.md). Everything is
  * validated at load time, so the device and the CLI can trust every field.
- * Keys are raw bytes here; their text form is base64 (PROTOCOL.md, "Keys
- * and their text form"), decoded by config/keys.h.
+ * Keys are raw bytes here; their text form is base64 (docs/PROTOCOL.md
+ * §14), decoded by config/keys.h.
  */
 #ifndef DV_CONFIG_CONFIG_H
 #define DV_CONFIG_CONFIG_H

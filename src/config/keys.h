@@ -1,5 +1,5 @@
 /* Keys in their text form: standard base64 with padding, as `wg` prints
- * them (PROTOCOL.md, "Keys and their text form"). Encoding and decoding
+ * them (docs/PROTOCOL.md §14). Encoding and decoding
  * are libsodium's, which run in constant time with respect to the key
  * bytes; only the length, which is public, decides anything here.
  */

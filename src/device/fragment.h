@@ -1,4 +1,4 @@
-/* Handshake fragments (docs/PROTOCOL-fragments.md, protocol 1.1 draft):
+/* Handshake fragments (docs/PROTOCOL.md §16 and docs/PROTOCOL-fragments.md, protocol 1.1 draft):
  * cutting a handshake message into type-9 fragments under a datagram
  * budget, the stateless checks of one fragment, and a bounded reassembly
  * table. Pure code: no sockets, no clocks (now_ns is the caller's), no

@@ -1,5 +1,5 @@
 /* The receive path: every datagram from the UDP socket, dispatched by
- * message type, checked cheapest first (PROTOCOL.md, "What a receiver
+ * message type, checked cheapest first (docs/PROTOCOL.md §8, "What a receiver
  * checks"): length and reserved bytes, mac1, mac2 when under load, then
  * the handshake itself (noise.c), or for transport data the index, the
  * tag, the replay window and the inner source address.
@@ -139,7 +139,7 @@ static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
 }
 
 /* Refusals that name an authenticated peer are the peer's to count
- * (PROTOCOL.md check 4 onwards); the rest are global. */
+ * (docs/PROTOCOL.md §8.1 step 4 onwards); the rest are global. */
 static void count_refusal(struct dv_device *d, struct dv_peer *p, int rc)
 {
 	char name[DV_PEER_STR_LEN];

@@ -88,7 +88,7 @@ void dv_send_initiation(struct dv_peer *p, bool is_retry)
 }
 
 /* WireGuard pads the plaintext to a multiple of 16, never past the MTU
- * (PROTOCOL.md: a full 1420-byte packet goes unpadded). */
+ * (docs/PROTOCOL.md §10: a full 1420-byte packet goes unpadded). */
 static size_t padded_len(size_t len, size_t mtu)
 {
 	size_t unit = len, padded;

@@ -28,7 +28,7 @@
  * applied: a malformed request is answered errno=22 (EINVAL) and changes
  * nothing. So is one that would leave a peer in pqonly mode without its
  * ML-DSA public key, or on an interface without an ML-DSA private key
- * (PROTOCOL.md: pqonly signs and verifies both sides).
+ * (docs/PROTOCOL.md §1, §15: pqonly signs and verifies both sides).
  */
 #include <arpa/inet.h>
 #include <errno.h>

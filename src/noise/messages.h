@@ -88,7 +88,7 @@ enum dv_msg_type {
 /* The largest handshake message (pqonly initiation). */
 #define DV_MAX_HANDSHAKE_LEN DV_PQ_INITIATION_LEN
 
-/* Timers and limits (whitepaper section 6; PROTOCOL.md, classic mode). */
+/* Timers and limits (whitepaper section 6; docs/PROTOCOL.md §11). */
 #define DV_REKEY_AFTER_MESSAGES  (1ULL << 60)
 #define DV_REJECT_AFTER_MESSAGES (UINT64_MAX - (1ULL << 13))     /* 2^64 - 2^13 - 1 */
 #define DV_REKEY_AFTER_TIME      120 /* s */

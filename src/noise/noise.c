@@ -34,7 +34,7 @@ _Static_assert(DV_MLKEM_EK_LEN == MLKEM768_PK_LEN, "ML-KEM-768 ek size");
 _Static_assert(DV_MLKEM_CT_LEN == MLKEM768_CT_LEN, "ML-KEM-768 ct size");
 _Static_assert(NOISE_MLKEM_DK_LEN == MLKEM768_SK_LEN, "ML-KEM-768 dk size");
 
-/* ML-DSA context strings (PROTOCOL.md): ASCII, no terminating NUL. */
+/* ML-DSA context strings (docs/PROTOCOL.md §4): ASCII, no terminating NUL. */
 static const char noise_ctx_initiation[] = "DyberVPN v1 initiation";
 static const char noise_ctx_response[] = "DyberVPN v1 response";
 
@@ -704,7 +704,7 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 	    (ret = noise_verify(p, sig, h_signed, noise_ctx_response)))
 		goto out;
 
-	/* The ML-KEM dk has done its work: PROTOCOL.md erases it now. */
+	/* The ML-KEM dk has done its work: docs/PROTOCOL.md §7.3 erases it now. */
 	ct_wipe(hs.mlkem_dk, sizeof(hs.mlkem_dk));
 	hs.remote_index = dv_le32_get(msg + td->off_sender);
 	hs.state = NOISE_HS_CONSUMED_RESPONSE;

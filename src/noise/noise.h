@@ -175,7 +175,7 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 			    const struct noise_rng *rng, uint8_t *out,
 			    size_t *outlen);
 
-/* Checks 3-7 of PROTOCOL.md on an initiation whose length and macs the
+/* Checks 3-7 of docs/PROTOCOL.md §8.1 on an initiation whose length and macs the
  * caller checked (length and reserved bytes are checked again): decrypts
  * the static key, finds the peer with lookup(arg, static_pub), checks its
  * mode, the replay and rate limit (now_ns: monotonic ns), the ML-KEM ek,

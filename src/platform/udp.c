@@ -57,7 +57,7 @@ static int udp_socket(uint16_t port, int *family, uint16_t *bound, int *gso, int
 	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF);
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF);
 	/* pqonly handshakes (4.6 KB) exceed a 1500-byte path and travel as IP
-	 * fragments (PROTOCOL.md, "Sizes and the path"): never set DF, and
+	 * fragments (docs/PROTOCOL.md §13): never set DF, and
 	 * let the kernel fragment locally whatever the cached path MTU. */
 	v = IP_PMTUDISC_DONT;
 	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));

@@ -1,5 +1,5 @@
 /* Session edge cases of the device core against WireGuard's semantics
- * (whitepaper 6; PROTOCOL.md "What a receiver checks"): the counter limit
+ * (whitepaper 6; docs/PROTOCOL.md §8): the counter limit
  * holds for every packet of a staged batch, a responder does not start a
  * competing handshake right after its response, and a response that fails
  * before authentication is not counted on the peer it names. */
@@ -100,7 +100,7 @@ static void test_responder_waits(void)
 }
 
 /* A response of another mode naming our pending initiation fails at
- * PROTOCOL.md response check 2, before anything authenticates it: anyone
+ * docs/PROTOCOL.md §8.2 step 2, before anything authenticates it: anyone
  * who saw the initiation's index could send it, so it is a global drop,
  * not a refusal by the peer. */
 static void test_response_mode_unauthenticated(void)

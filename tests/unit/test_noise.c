@@ -1,4 +1,4 @@
-/* The handshake's rejections (PROTOCOL.md, "What a receiver checks"): each
+/* The handshake's rejections (docs/PROTOCOL.md §8): each
  * check returns its own code, a failed consume leaves the peer byte for
  * byte as it was, and tampering with any field flips the outcome. */
 #include "t.h"
@@ -341,7 +341,7 @@ static void test_replay_and_rate(void)
 	}
 }
 
-/* Builds an initiation by the letter of PROTOCOL.md from chosen inputs,
+/* Builds an initiation by the letter of docs/PROTOCOL.md §6 from chosen inputs,
  * independently of noise.c, so that a well-formed message can carry an ek
  * that fails FIPS 203 7.2, or a signature by some other key. */
 static size_t forge_initiation(enum dv_mode m, const uint8_t ek[DV_MLKEM_EK_LEN],
