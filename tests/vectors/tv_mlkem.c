@@ -1,6 +1,6 @@
 /* ML-KEM-768 vectors (FIPS 203): ACVP keyGen / encapDecap / key checks and
  * the Wycheproof ML-KEM files. Records are told apart by their fields, so
- * any file in the shared format works:
+ * any file in the record format of tests/data/README.md works:
  *   function                     -> key check (section 7.2 or 7.3)
  *   m                            -> Encaps_internal(ek, m) [+ Decaps(dk, c)]
  *   c                            -> Decaps(dk, c), dk given or from the seed
