@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "crypto/ct.h"
 #include "device/internal.h"
 #include "fake_io.h"
 #include "t.h"
@@ -177,25 +178,36 @@ out:
 	T_CHECK(count_copies(psk_m) == 0);
 }
 
+/* One set=1 request to f's device: KEY=<hex of k> (32 bytes), then the
+ * lines in extra; the request text is wiped (it may hold a private key). */
+static int uapi_set_key(struct fake *f, const char *key, const uint8_t k[32],
+			const char *extra)
+{
+	char req[256], *out = NULL;
+	size_t outlen = 0;
+	int n, rc;
+
+	n = snprintf(req, sizeof(req), "set=1\n%s=", key);
+	for (int i = 0; i < 32; i++)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "%02x", k[i]);
+	snprintf(req + n, sizeof(req) - (size_t)n, "\n%s\n", extra);
+	rc = dv_uapi_handle(f->dev, req, strlen(req), &out, &outlen);
+	ct_wipe(req, sizeof(req));
+	free(out);
+	return rc;
+}
+
 /* mode=pqonly on a peer with a hybrid session ends that session: the
  * next packet starts a pqonly handshake at once. */
 static void test_mode_upgrade_expires(void)
 {
-	char req[256];
-	char *out = NULL;
-	size_t outlen = 0;
 	struct dv_peer *pb;
 
 	setup(DV_MODE_HYBRID);
 	session();
 	pb = A.dev->peers;
 	T_CHECK(pb->cur != NULL);
-	snprintf(req, sizeof(req), "set=1\npublic_key=");
-	for (int i = 0; i < 32; i++)
-		sprintf(req + strlen(req), "%02x", B.pub[i]);
-	strcat(req, "\nmode=pqonly\n\n");
-	T_CHECK(dv_uapi_handle(A.dev, req, strlen(req), &out, &outlen) == 0);
-	free(out);
+	T_CHECK(uapi_set_key(&A, "public_key", B.pub, "mode=pqonly\n") == 0);
 	T_CHECK(pb->np.mode == DV_MODE_PQONLY && !pb->cur && !pb->prev && !pb->next);
 	A.nsent = 0;
 	tun_send(&A, 1, 2, 100, 0x33);
@@ -210,9 +222,6 @@ static void test_mode_upgrade_expires(void)
 static void test_private_key_change_expires(void)
 {
 	uint8_t priv[32];
-	char req[256];
-	char *out = NULL;
-	size_t outlen = 0;
 	struct dv_peer *pb;
 
 	setup(DV_MODE_CLASSIC);
@@ -221,13 +230,7 @@ static void test_private_key_change_expires(void)
 	T_CHECK(pb->cur != NULL && pb->sent_initiation);
 	dv_random(priv, 32);
 	dv_x25519_clamp(priv);
-	snprintf(req, sizeof(req), "set=1\nprivate_key=");
-	for (int i = 0; i < 32; i++)
-		sprintf(req + strlen(req), "%02x", priv[i]);
-	strcat(req, "\n\n");
-	T_CHECK(dv_uapi_handle(A.dev, req, strlen(req), &out, &outlen) == 0);
-	memset(req, 0, sizeof(req));
-	free(out);
+	T_CHECK(uapi_set_key(&A, "private_key", priv, "") == 0);
 	T_CHECK(!pb->cur && !pb->prev && !pb->next);
 	A.nsent = 0;
 	clk += DV_NSEC_PER_SEC; /* well inside REKEY_TIMEOUT */
