@@ -8,6 +8,7 @@
  * records the line, dv_config_parse_ex adds the file.
  */
 #include "config/config.h"
+#include "util/wipe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -443,7 +444,10 @@ static int on_table(void *arg, const char *name, int is_array, unsigned line,
 			struct dv_peer_config *np;
 			struct peer_lines *npl;
 
-			np = realloc(c->peers, cap * sizeof(*np));
+			/* Peers hold preshared keys: wipe the old array. */
+			np = dv_wipe_realloc(c->peers,
+					     x->peers_cap * sizeof(*np),
+					     cap * sizeof(*np));
 			if (!np)
 				goto oom;
 			c->peers = np;

@@ -7,6 +7,7 @@
  * as a whole, counting lines so each error names the line it is on.
  */
 #include "config/toml.h"
+#include "util/wipe.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -706,7 +707,9 @@ int dv_toml_feed_line(struct dv_toml_parser *p, const char *line, size_t len)
 		stmt_drop(p);
 		return -1;
 	}
-	s = realloc(p->stmt, p->stmt_len + len + 1);
+	/* The statement may hold a key: the old block is wiped, not just freed. */
+	s = dv_wipe_realloc(p->stmt, p->stmt_len,
+			    p->stmt_len + len + 1);
 	if (!s) {
 		perr(p, p->line, "out of memory");
 		stmt_drop(p);
