@@ -16,6 +16,14 @@ DV=${DYBERVPN_BIN:-$ROOT/build/dybervpn}
 umask 077 # keys and configs in $TMP are private
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dybervpn-test.XXXXXX")
 SUFFIX=$$
+# Interface names and the control-socket directory are shared by every
+# namespace on the machine: one of these scripts runs at a time (bounded wait).
+exec {DV_LOCK_FD}>"${TMPDIR:-/tmp}/dybervpn-netns.lock"
+if ! flock -w 1800 "$DV_LOCK_FD"; then
+	echo "another DyberVPN network test held the lock for 30 minutes"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 NS_A=dvt-a-$SUFFIX
 NS_B=dvt-b-$SUFFIX
 NAMESPACES=()
