@@ -238,6 +238,8 @@ cleanup() {
 		ip netns del "$n" 2>/dev/null
 	done
 	rm -rf "$TMP"
+	# Children inherited the lock's descriptor: release it for all of them.
+	flock -u "$DV_LOCK_FD"
 }
 trap cleanup EXIT
 
