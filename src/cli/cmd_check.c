@@ -8,19 +8,23 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "platform/paths.h"
 #include "protocol.h"
 
 static void check_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: dybervpn check -c FILE\n\n"
+		"Usage: dybervpn check NAME|FILE\n"
+		"       dybervpn check -c FILE\n\n"
 		"Load and validate a config file (TOML), print its warnings and a\n"
 		"summary: the interface, its mode, addresses and listen port, and\n"
 		"each peer with its mode, allowed IPs and endpoint. No key is\n"
 		"printed. Endpoint host names are resolved, as `up` would.\n"
 		"Exit status: 0 valid, 1 invalid (the message names file, line\n"
 		"and key), 2 usage.\n\n"
-		"  -c, --config FILE  the config file\n"
+		"NAME (no '/', not ending in .toml) means " DV_CONFIG_DIR "/NAME.toml\n"
+		"(the directory is $" DV_CONFIG_DIR_ENV " if set), as for `up`.\n\n"
+		"  -c, --config FILE  the config file, always a path\n"
 		"  -h, --help         this help\n");
 }
 
@@ -105,16 +109,17 @@ int check_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct dv_config cfg;
-	const char *path = NULL;
+	const char *path = NULL, *name = NULL;
 	unsigned warnings = 0;
-	char err[1024];
-	int c;
+	char err[1024], file[4096];
+	int c, path_only = 0, is_name;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
+			path_only = 1;
 			break;
 		case 'h':
 			check_usage(stdout);
@@ -124,15 +129,28 @@ int check_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!path && optind < argc)
+		path = argv[optind++];
 	if (!path || optind != argc) {
 		check_usage(stderr);
 		return 2;
+	}
+	if (dv_config_locate(path, path_only, file, sizeof(file), &is_name, err,
+			     sizeof(err)) < 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return 1;
+	}
+	if (is_name) {
+		name = path;
+		path = file; /* a path keeps its form in the messages */
 	}
 	if (dv_config_load(path, &cfg, err, sizeof(err), print_warning,
 			   &warnings)) {
 		fprintf(stderr, "error: %s\n", err);
 		return 1;
 	}
+	if (is_name && !cfg.name[0]) /* as `up NAME` names it */
+		snprintf(cfg.name, sizeof(cfg.name), "%s", name);
 	printf("%s: valid%s\n", path, warnings ? " (see the warnings)" : "");
 	print_summary(&cfg);
 	dv_config_free(&cfg);

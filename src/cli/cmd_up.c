@@ -15,16 +15,22 @@
 #include "config/config.h"
 #include "platform/daemon.h"
 #include "platform/log.h"
+#include "platform/paths.h"
 #include "platform/pidfile.h"
 
 static void up_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: dybervpn up -c FILE [-f] [-v]\n\n"
+		"Usage: dybervpn up NAME|FILE [-f] [-v]\n"
+		"       dybervpn up -c FILE [-f] [-v]\n\n"
 		"Bring up the tunnel a config file describes: a TUN interface with its\n"
 		"addresses and routes, the UDP socket, and the control socket\n"
 		"/var/run/wireguard/IFACE.sock (so `wg show IFACE` works). Needs root.\n\n"
-		"  -c, --config FILE  the config file (TOML)\n"
+		"NAME (no '/', not ending in .toml) means the file " DV_CONFIG_DIR "/NAME.toml\n"
+		"(the directory is $" DV_CONFIG_DIR_ENV " if set); the interface is then\n"
+		"named NAME unless the file sets `name`. The daemon remembers the file's\n"
+		"absolute path: `dybervpn reload IFACE` and SIGHUP re-read it.\n\n"
+		"  -c, --config FILE  the config file (TOML), always a path\n"
 		"  -f, --foreground   stay in the foreground, log to stderr\n"
 		"                     (default: daemonize, log to syslog)\n"
 		"  -v, --verbose      log debug messages too\n"
@@ -154,13 +160,14 @@ int up_main(int argc, char **argv)
 	static char ident[32];
 	const char *path = NULL;
 	struct dv_config cfg;
-	char err[1024], ifname[IF_NAMESIZE];
-	int c, r, foreground = 0, prio = LOG_INFO;
+	char err[1024], ifname[IF_NAMESIZE], file[4096];
+	int c, r, foreground = 0, prio = LOG_INFO, path_only = 0, is_name;
 
 	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
+			path_only = 1;
 			break;
 		case 'f':
 			foreground = 1;
@@ -183,10 +190,19 @@ int up_main(int argc, char **argv)
 		return 2;
 	}
 
-	if (dv_config_load(path, &cfg, err, sizeof(err), print_warning, NULL) < 0) {
+	if (dv_config_locate(path, path_only, file, sizeof(file), &is_name, err,
+			     sizeof(err)) < 0) {
+		fprintf(stderr, "dybervpn up: %s\n", err);
+		return 1;
+	}
+	/* Loaded by its absolute path, which the daemon keeps (cfg.path) to
+	 * re-read it on reload, after it has left the working directory. */
+	if (dv_config_load(file, &cfg, err, sizeof(err), print_warning, NULL) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if (is_name && !cfg.name[0])
+		snprintf(cfg.name, sizeof(cfg.name), "%s", path);
 	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(&cfg));
 	if (geteuid() != 0) {
 		fprintf(stderr, "dybervpn up: must be run as root (it creates the TUN "

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,59 @@ int dv_path_sock(char *buf, size_t len, const char *iface)
 int dv_path_pid(char *buf, size_t len, const char *iface)
 {
 	return path_for(buf, len, DV_PID_DIR, iface, "pid");
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+int dv_config_locate(const char *arg, int path_only, char *buf, size_t len,
+		     int *is_name, char *err, size_t errlen)
+{
+	const char *dir = getenv(DV_CONFIG_DIR_ENV);
+	char cwd[4096];
+	int n;
+
+	if (!*arg) {
+		snprintf(err, errlen, "an empty config name");
+		return -1;
+	}
+	*is_name = !path_only && !strchr(arg, '/') && !ends_with(arg, ".toml");
+	if (*is_name) {
+		/* A name becomes an interface name: the kernel's rules. */
+		if (strlen(arg) >= 16 || !strcmp(arg, ".") || !strcmp(arg, "..") ||
+		    strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				"0123456789_=+.-") != strlen(arg)) {
+			snprintf(err, errlen, "'%s' is neither a path (with a '/' or "
+				 "ending in .toml) nor a valid interface name (at most "
+				 "15 of A-Z a-z 0-9 _ = + . -)", arg);
+			return -1;
+		}
+		if (!dir || !*dir)
+			dir = DV_CONFIG_DIR;
+		if (dir[0] != '/') {
+			snprintf(err, errlen, "%s must be an absolute path, not '%s'",
+				 DV_CONFIG_DIR_ENV, dir);
+			return -1;
+		}
+		n = snprintf(buf, len, "%s/%s.toml", dir, arg);
+	} else if (arg[0] == '/') {
+		n = snprintf(buf, len, "%s", arg);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			snprintf(err, errlen, "getcwd: %s", strerror(errno));
+			return -1;
+		}
+		n = snprintf(buf, len, "%s/%s", cwd, arg);
+	}
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "config path too long: %s", arg);
+		return -1;
+	}
+	return 0;
 }
 
 int dv_rundir_prepare(const char *dir, char *err, size_t errlen)

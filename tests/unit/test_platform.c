@@ -68,6 +68,51 @@ static void test_paths(void)
 	T_CHECK(dv_path_sock(buf, sizeof(buf), "") < 0);
 }
 
+/* `up NAME` and `check NAME`: names go to the config directory, paths
+ * stay paths (made absolute), -c is always a path. */
+static void test_config_locate(void)
+{
+	char buf[4096], cwd[4096], want[4200], err[256];
+	int is_name = -1;
+
+	T_CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	T_CHECK(setenv(DV_CONFIG_DIR_ENV, "/srv/dv conf", 1) == 0);
+	T_CHECK(dv_config_locate("gw0", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) == 0);
+	T_CHECK(is_name == 1 && !strcmp(buf, "/srv/dv conf/gw0.toml"));
+	T_CHECK(dv_config_locate("gw0", 1, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) == 0);
+	snprintf(want, sizeof(want), "%s/gw0", cwd);
+	T_CHECK(is_name == 0 && !strcmp(buf, want));
+	T_CHECK(dv_config_locate("gw0.toml", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) == 0);
+	snprintf(want, sizeof(want), "%s/gw0.toml", cwd);
+	T_CHECK(is_name == 0 && !strcmp(buf, want));
+	T_CHECK(dv_config_locate("/a/b.conf", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) == 0);
+	T_CHECK(is_name == 0 && !strcmp(buf, "/a/b.conf"));
+	T_CHECK(dv_config_locate("sub/x", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) == 0);
+	snprintf(want, sizeof(want), "%s/sub/x", cwd);
+	T_CHECK(is_name == 0 && !strcmp(buf, want));
+	/* Not an interface name, not a path: refused with a reason. */
+	T_CHECK(dv_config_locate("a-name-far-too-long", 0, buf, sizeof(buf),
+				 &is_name, err, sizeof(err)) < 0 && strstr(err, "15"));
+	T_CHECK(dv_config_locate("sp ace", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) < 0);
+	T_CHECK(dv_config_locate("..", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) < 0);
+	T_CHECK(dv_config_locate("", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) < 0);
+	T_CHECK(setenv(DV_CONFIG_DIR_ENV, "relative/dir", 1) == 0);
+	T_CHECK(dv_config_locate("gw0", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) < 0 && strstr(err, DV_CONFIG_DIR_ENV));
+	T_CHECK(unsetenv(DV_CONFIG_DIR_ENV) == 0);
+	T_CHECK(dv_config_locate("gw0", 0, buf, sizeof(buf), &is_name, err,
+				 sizeof(err)) == 0);
+	T_CHECK(!strcmp(buf, DV_CONFIG_DIR "/gw0.toml"));
+}
+
 /* One received datagram, GRO buffers split by their segment size. */
 struct dgram {
 	const uint8_t *p;
@@ -610,6 +655,7 @@ int main(void)
 {
 	T_RUN(test_covers);
 	T_RUN(test_paths);
+	T_RUN(test_config_locate);
 	T_RUN(test_udp);
 	T_RUN(test_gso);
 	T_RUN(test_gro);
