@@ -132,10 +132,61 @@ fuzz: fuzz-build
 		grep -E '^Done [0-9]+ runs' build-fuzz/$$n.log | tail -1; \
 	done
 
+# Installation, in the layout of wireguard-tools: `make install` puts the
+# binary, the man pages, the systemd unit and the bash completion under
+# PREFIX (default /usr/local; packagers pass PREFIX=/usr) and creates
+# SYSCONFDIR/dybervpn (0700) for the configs. DESTDIR stages it all
+# elsewhere (a package build, the test). Installing to the real root as
+# root also creates the `dybervpn` system user the daemon drops to.
+# `make uninstall` removes what install put, but never a config: the
+# config directory goes only when empty, and the user stays (files may
+# still belong to it; `userdel dybervpn` removes it).
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+SYSCONFDIR     ?= /etc
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+DV_USER        ?= dybervpn
+
+INSTALLED = $(BINDIR)/dybervpn $(MANDIR)/man8/dybervpn.8 \
+            $(MANDIR)/man5/dybervpn.toml.5 $(SYSTEMDUNITDIR)/dybervpn@.service \
+            $(BASHCOMPDIR)/dybervpn
+
+install: $(CLI)
+	$(Q)install -d -m 0755 "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man8" \
+		"$(DESTDIR)$(MANDIR)/man5" "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(BASHCOMPDIR)"
+	$(Q)install -m 0755 $(CLI) "$(DESTDIR)$(BINDIR)/dybervpn"
+	$(Q)install -m 0644 man/dybervpn.8 "$(DESTDIR)$(MANDIR)/man8/dybervpn.8"
+	$(Q)install -m 0644 man/dybervpn.toml.5 "$(DESTDIR)$(MANDIR)/man5/dybervpn.toml.5"
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		systemd/dybervpn@.service.in >"$(DESTDIR)$(SYSTEMDUNITDIR)/dybervpn@.service" && \
+		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/dybervpn@.service"
+	$(Q)install -m 0644 completion/dybervpn.bash "$(DESTDIR)$(BASHCOMPDIR)/dybervpn"
+	$(Q)install -d -m 0700 "$(DESTDIR)$(SYSCONFDIR)/dybervpn"
+	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd $(DV_USER) >/dev/null; then \
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --comment "DyberVPN daemon" $(DV_USER) && \
+		echo "  USER    $(DV_USER) (system user the daemon drops to)"; \
+	fi
+	$(Q)[ -n "$(DESTDIR)" ] || ! command -v systemctl >/dev/null || \
+		[ ! -d /run/systemd/system ] || systemctl daemon-reload || true
+	@$(SAY) "  INSTALL $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	$(Q)for f in $(INSTALLED); do rm -f "$(DESTDIR)$$f"; done
+	$(Q)rmdir "$(DESTDIR)$(SYSCONFDIR)/dybervpn" 2>/dev/null || \
+		[ ! -d "$(DESTDIR)$(SYSCONFDIR)/dybervpn" ] || \
+		echo "  KEEP    $(DESTDIR)$(SYSCONFDIR)/dybervpn (configs)"
+	$(Q)[ -n "$(DESTDIR)" ] || ! command -v systemctl >/dev/null || \
+		[ ! -d /run/systemd/system ] || systemctl daemon-reload || true
+	@$(SAY) "  UNINST  $(DESTDIR)$(PREFIX)"
+
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps test test-unit ct bench fuzz fuzz-build clean
+.PHONY: all deps test test-unit ct bench fuzz fuzz-build clean install uninstall
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests and official vectors, plain and under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the constant-time check,
-# a short run of every libFuzzer harness (so none rots), then the
-# end-to-end tests in network namespaces (root only).
-# Usage: scripts/run-tests.sh [unit|vectors|san|ct|fuzz|netns]...   (default: all)
+# a short run of every libFuzzer harness (so none rots), what `make
+# install` installs (into a temporary DESTDIR; man pages, systemd unit,
+# completion), then the end-to-end tests in network namespaces (root only).
+# Usage: scripts/run-tests.sh [unit|vectors|san|ct|fuzz|install|netns]...   (default: all)
 # Environment: DYBERVPN_VECTORS, DYBERVPN_PROTOCOL_VECTORS override the
 # vector directories (default tests/data/vectors, tests/data/protocol-vectors);
 # FUZZ_TIME sets the seconds each fuzz harness runs (default 5).
@@ -14,7 +15,7 @@ VECTORS=${DYBERVPN_VECTORS:-tests/data/vectors}
 PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-tests/data/protocol-vectors}
 JOBS=$(nproc 2>/dev/null || echo 2)
 FUZZ_TIME=${FUZZ_TIME:-5}
-phases=${*:-unit vectors san ct fuzz netns}
+phases=${*:-unit vectors san ct fuzz install netns}
 total_pass=0
 total_fail=0
 log=$(mktemp -d)
@@ -99,6 +100,12 @@ for phase in $phases; do
 		else
 			total_fail=$((total_fail + 1))
 		fi
+		;;
+	install)
+		echo "== make install / uninstall, man pages, systemd unit, completion"
+		for t in tests/install/test_*.sh; do
+			[ -f "$t" ] && run "$(basename "$t")" bash "$t"
+		done
 		;;
 	netns)
 		echo "== end to end in network namespaces"

@@ -17,6 +17,7 @@
 #include "platform/log.h"
 #include "platform/paths.h"
 #include "platform/pidfile.h"
+#include "platform/sdnotify.h"
 
 static void up_usage(FILE *f)
 {
@@ -50,8 +51,10 @@ static void print_warning(void *arg, const char *msg)
 static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
 {
 	struct dv_daemon *d = dv_daemon_new(cfg, err, errlen);
+	char ifname[IF_NAMESIZE];
 	int r;
 
+	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(cfg));
 	dv_config_free(cfg); /* the device keeps its own copy of the keys */
 	if (!d)
 		return -1;
@@ -61,8 +64,17 @@ static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
 			dv_log(LOG_WARNING, "could not report to the parent: %s",
 			       strerror(errno));
 		close(report_fd);
+	} else {
+		/* Foreground under systemd (Type=notify): the interface is up
+		 * and the control socket listens, so the unit is started. */
+		char st[128];
+
+		snprintf(st, sizeof(st), "READY=1\nSTATUS=%s is up", ifname);
+		if (dv_sd_notify(st) < 0)
+			dv_log(LOG_WARNING, "sd_notify: %s", strerror(errno));
 	}
 	r = dv_daemon_run(d);
+	dv_sd_notify("STOPPING=1");
 	dv_daemon_free(d);
 	dv_log(LOG_INFO, "stopped");
 	return r < 0 ? 1 : 0;
@@ -223,7 +235,11 @@ int up_main(int argc, char **argv)
 	if (!foreground)
 		return daemonize_and_serve(&cfg, ifname, ident, prio);
 	dv_log_init(DV_LOG_STDERR, ident, prio);
+	if (dv_sd_notify_open() < 0)
+		fprintf(stderr, "dybervpn up: NOTIFY_SOCKET unusable (%s); not notifying\n",
+			strerror(errno));
 	r = serve(&cfg, err, sizeof(err), -1);
+	dv_sd_notify_close();
 	if (r < 0)
 		fprintf(stderr, "dybervpn up: %s\n", err);
 	return r ? 1 : 0;

@@ -23,6 +23,7 @@
 #include "platform/log.h"
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
+#include "platform/sdnotify.h"
 #include "platform/tun.h"
 #include "platform/tun_gro.h"
 #include "platform/tun_gso.h"
@@ -293,8 +294,12 @@ static void on_signal(struct dv_ev *ev, uint32_t events)
 
 	while (read(ev->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			/* systemd (Type=notify) waits for READY=1 after
+			 * RELOADING=1: a reload is done when both are sent. */
+			dv_sd_notify("RELOADING=1");
 			dv_log(LOG_INFO, "SIGHUP ignored: change a running interface "
 			       "with `wg set`, or restart it");
+			dv_sd_notify("READY=1");
 			continue;
 		}
 		dv_log(LOG_INFO, "%s received, stopping",
