@@ -70,7 +70,14 @@ _dybervpn() {
 			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_running)" -- "$cur")
 		fi
 		;;
-	check) mapfile -t COMPREPLY < <(compgen -W "-c --config -h --help" -- "$cur") ;;
+	check)
+		if [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "-c --config -h --help" -- "$cur")
+		else
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_configured)" -f -- "$cur")
+		fi
+		;;
 	genkey) mapfile -t COMPREPLY < <(compgen -W "-m --mode -h --help" -- "$cur") ;;
 	pubkey) mapfile -t COMPREPLY < <(compgen -W "--mldsa -h --help" -- "$cur") ;;
 	benchmark) mapfile -t COMPREPLY < <(compgen -W "-n -h --help" -- "$cur") ;;

@@ -62,8 +62,8 @@ fi
 check "installed binary runs" "$D$P/bin/dybervpn" version
 check "installed binary is the build's" cmp build/dybervpn "$D$P/bin/dybervpn"
 unit=$D$P/lib/systemd/system/dybervpn@.service
-check "unit runs $P/bin/dybervpn on /etc/dybervpn/%i.toml" \
-	grep -qx "ExecStart=$P/bin/dybervpn up -f -c /etc/dybervpn/%i.toml" "$unit"
+check "unit runs $P/bin/dybervpn up -f %i" grep -qx "ExecStart=$P/bin/dybervpn up -f %i" "$unit"
+check "unit finds configs in /etc/dybervpn" grep -qx "Environment=DYBERVPN_CONFIG_DIR=/etc/dybervpn" "$unit"
 check "no @PLACEHOLDER@ left in the unit" bash -c "! grep -n '@[A-Z]*@' '$unit'"
 
 echo "== BINDIR, MANDIR, SYSTEMDUNITDIR, BASHCOMPDIR, SYSCONFDIR"
@@ -75,8 +75,9 @@ for f in /opt/dv/sbin/dybervpn /opt/dv/man/man8/dybervpn.8 /opt/dv/man/man5/dybe
 	/etc/systemd/system/dybervpn@.service /opt/dv/bc/dybervpn; do
 	check "$f" test -f "$D2$f"
 done
-check "its unit names those paths" grep -qx \
-	"ExecStart=/opt/dv/sbin/dybervpn up -f -c /opt/dv/etc/dybervpn/%i.toml" \
+check "its unit runs BINDIR's binary" grep -qx "ExecStart=/opt/dv/sbin/dybervpn up -f %i" \
+	"$D2/etc/systemd/system/dybervpn@.service"
+check "its unit reads SYSCONFDIR's configs" grep -qx "Environment=DYBERVPN_CONFIG_DIR=/opt/dv/etc/dybervpn" \
 	"$D2/etc/systemd/system/dybervpn@.service"
 check "make uninstall with the same directories" make -s uninstall DESTDIR="$D2" \
 	BINDIR=/opt/dv/sbin MANDIR=/opt/dv/man SYSTEMDUNITDIR=/etc/systemd/system \
