@@ -80,6 +80,15 @@ static const struct dv_msg_desc dv_msgs[] = {
 		   DV_PQ_INITIATION_LEN, 1, 1),
 	RESPONSE(DV_MSG_PQ_RESPONSE, "pqonly response", DV_MODE_PQONLY,
 		 DV_PQ_RESPONSE_LEN, 1, 1),
+	/* docs/PROTOCOL-fragments.md: a 16-byte header, 1 to L bytes of the
+	 * fragmented message, mac1 and mac2. Its own layout is checked by
+	 * device/fragment.c. */
+	[DV_MSG_FRAGMENT] = {
+		.type = DV_MSG_FRAGMENT, .name = "handshake fragment",
+		.kind = DV_KIND_FRAGMENT,
+		.min_len = 16 + 1 + DV_MACS_LEN,
+		.off_sender = DV_OFF_SENDER,
+	},
 };
 
 #define N_MSGS (sizeof(dv_msgs) / sizeof(dv_msgs[0]))

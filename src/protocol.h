@@ -21,6 +21,7 @@ enum dv_msg_kind {
 	DV_KIND_RESPONSE,
 	DV_KIND_COOKIE_REPLY,
 	DV_KIND_DATA,
+	DV_KIND_FRAGMENT,     /* a piece of a fragmentable handshake message */
 };
 
 struct dv_mode_desc {

@@ -295,6 +295,11 @@ static int iface_key(struct ctx *x, const char *key,
 			return -1;
 		c->mtu = (unsigned)n;
 		x->il.mtu = *line;
+	} else if (!strcmp(key, "handshake_datagram_max")) {
+		if (want_int(key, v, DV_CONFIG_HS_DATAGRAM_MIN,
+			     DV_CONFIG_HS_DATAGRAM_MAX, &n, err, errlen))
+			return -1;
+		c->handshake_datagram_max = (unsigned)n;
 	} else if (!strcmp(key, "private_key")) {
 		x->il.private_key = *line;
 		return decode_key(key, v, c->private_key,
@@ -600,6 +605,7 @@ int dv_config_parse_ex(const char *path_for_messages, const char *text,
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path_for_messages);
 	cfg->mode = DV_MODE_DEFAULT;
 	cfg->mtu = DV_CONFIG_MTU_DEFAULT;
+	cfg->handshake_datagram_max = DV_CONFIG_HS_DATAGRAM_DEFAULT;
 	memset(&x, 0, sizeof(x));
 	x.cfg = cfg;
 	x.path = cfg->path;

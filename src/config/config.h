@@ -21,6 +21,12 @@
 #define DV_CONFIG_MTU_MIN 576
 #define DV_CONFIG_MTU_MIN_IPV6 1280 /* RFC 8200, section 5 */
 #define DV_CONFIG_MTU_MAX 65535
+/* handshake_datagram_max: UDP payload bytes a handshake datagram may
+ * have (docs/PROTOCOL-fragments.md). 1232 fits a 1280-byte IPv6 path; 548
+ * a 576-byte IPv4 one; 4657 (the largest message) never fragments. */
+#define DV_CONFIG_HS_DATAGRAM_DEFAULT 1232
+#define DV_CONFIG_HS_DATAGRAM_MIN 548
+#define DV_CONFIG_HS_DATAGRAM_MAX 4657
 #define DV_CONFIG_NAME_MAX 15       /* IFNAMSIZ - 1 */
 #define DV_CONFIG_PEER_NAME_MAX 63
 /* Peers in one config: the 2^20 the device is sized for. Each needs its
@@ -62,6 +68,7 @@ struct dv_config {
 	size_t n_addresses;
 	enum dv_mode mode; /* default DV_MODE_DEFAULT (hybrid) */
 	unsigned mtu;      /* default DV_CONFIG_MTU_DEFAULT */
+	unsigned handshake_datagram_max; /* default DV_CONFIG_HS_DATAGRAM_DEFAULT */
 	uint8_t private_key[DV_X25519_KEY_LEN]; /* as written (clamped on use) */
 	uint8_t public_key[DV_X25519_KEY_LEN];  /* derived from private_key */
 	int has_mldsa_private_key;

@@ -136,6 +136,11 @@ static int add_config_peer(struct dv_device *d, const struct dv_peer_config *pc,
 	return 0;
 }
 
+_Static_assert(DV_CONFIG_HS_DATAGRAM_DEFAULT == DV_FRAG_BUDGET_DEFAULT &&
+	       DV_CONFIG_HS_DATAGRAM_MIN == DV_FRAG_BUDGET_MIN &&
+	       DV_CONFIG_HS_DATAGRAM_MAX == DV_MAX_HANDSHAKE_LEN,
+	       "handshake_datagram_max bounds are the fragment code's");
+
 struct dv_device *dv_device_new(const struct dv_config *cfg,
 				const struct dv_io *io, char *err,
 				size_t errlen)
@@ -156,12 +161,19 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 	d->io = *io;
 	d->mode = cfg->mode;
 	d->mtu = cfg->mtu ? cfg->mtu : DV_CONFIG_MTU_DEFAULT;
+	d->hs_budget = cfg->handshake_datagram_max ? cfg->handshake_datagram_max :
+						     DV_FRAG_BUDGET_DEFAULT;
+	if (d->hs_budget < DV_FRAG_BUDGET_MIN)
+		d->hs_budget = DV_FRAG_BUDGET_MIN;
+	if (d->hs_budget > DV_MAX_HANDSHAKE_LEN)
+		d->hs_budget = DV_MAX_HANDSHAKE_LEN;
 	d->listen_port = cfg->listen_port;
 	d->rekey_after_ns = dv_timers_rekey_after_ns_from_env();
 	d->load_threshold = DV_LOAD_THRESHOLD;
 	d->log_window_start_ns = dv_now(d);
 	dv_allowedips_init(&d->aips);
-	if (dv_tables_init(d) < 0) {
+	d->frag = calloc(1, sizeof(*d->frag));
+	if (!d->frag || dv_tables_init(d) < 0) {
 		snprintf(err, errlen, "device: out of memory");
 		goto fail;
 	}
@@ -206,6 +218,13 @@ void dv_device_free(struct dv_device *d)
 	noise_local_clear(&d->local);
 	cookie_checker_clear(&d->cookie);
 	ct_wipe(d->scratch, sizeof(d->scratch));
+	if (d->frag) {
+		/* only the slots that held a partial message need wiping */
+		for (unsigned i = 0; i < DV_FRAG_SLOTS; i++)
+			if (d->frag->slot[i].used)
+				ct_wipe(&d->frag->slot[i], sizeof(d->frag->slot[i]));
+		free(d->frag);
+	}
 	free(d);
 	dv_aead_scrub();
 }
@@ -225,6 +244,16 @@ uint64_t dv_device_timers(struct dv_device *d)
 		pn = p->next_peer;
 		t = dv_timers_run(p, now);
 		if (t && t - now < next)
+			next = t - now;
+	}
+	/* Partial handshake messages are wiped when they expire, even when
+	 * no fragment arrives to trigger it. */
+	if (d->frag) {
+		uint64_t t;
+
+		dv_frag_expire(d->frag, now);
+		t = dv_frag_next_expiry(d->frag);
+		if (t && t > now && t - now < next)
 			next = t - now;
 	}
 	/* The end of a batch: the AEAD context forgets the last key (a

@@ -111,6 +111,15 @@ struct dv_device_stats {
 	uint64_t tx_staged_dropped; /* staged queue full, or handshake gave up */
 	uint64_t rx_ratelimited;   /* under load: over the per-source limit */
 	uint64_t rx_cookie_limited; /* under load: no cookie reply, over its bound */
+	/* Handshake fragments (type 9) whose macs passed: kept for
+	 * reassembly, refused by it (a duplicate, one that contradicts its
+	 * partial message, its source or the table full), and whole
+	 * messages reassembled. Malformed ones count in rx_malformed, bad
+	 * mac1 in rx_bad_mac. */
+	uint64_t rx_fragments;
+	uint64_t rx_fragment_refused;
+	uint64_t rx_reassembled;
+	uint64_t tx_fragments;     /* handshake fragments sent */
 };
 void dv_device_get_stats(const struct dv_device *d,
 			 struct dv_device_stats *st);

@@ -182,24 +182,55 @@ static struct dv_frag_slot *slot_new(struct dv_frag_table *t, const uint8_t *src
 	return NULL;
 }
 
+/* The slot of the partial message f belongs to, or -1. */
+static int slot_find(const struct dv_frag_table *t, const struct dv_frag *f,
+		     const uint8_t *src, size_t srclen)
+{
+	for (int i = 0; i < DV_FRAG_SLOTS; i++) {
+		const struct dv_frag_slot *c = &t->slot[i];
+
+		if (c->used && c->srclen == srclen && !memcmp(c->src, src, srclen) &&
+		    c->sender == f->sender && c->inner == f->inner)
+			return i;
+	}
+	return -1;
+}
+
+bool dv_frag_joins(const struct dv_frag_table *t, const struct dv_frag *f,
+		   const uint8_t *src, size_t srclen)
+{
+	return srclen <= sizeof(t->slot[0].src) &&
+	       slot_find(t, f, src, srclen) >= 0;
+}
+
+uint64_t dv_frag_next_expiry(const struct dv_frag_table *t)
+{
+	uint64_t next = 0;
+
+	for (unsigned i = 0; i < DV_FRAG_SLOTS; i++) {
+		const struct dv_frag_slot *s = &t->slot[i];
+		uint64_t at = s->first_ns + (uint64_t)DV_REKEY_TIMEOUT * DV_NSEC_PER_SEC;
+
+		if (s->used && (!next || at < next))
+			next = at;
+	}
+	return next;
+}
+
 int dv_frag_add(struct dv_frag_table *t, const struct dv_frag *f,
 		const uint8_t *src, size_t srclen, bool proven,
 		uint64_t now_ns, uint8_t *out, size_t *outlen)
 {
 	struct dv_frag_slot *s = NULL;
-	int why = DV_FRAG_TABLE_FULL;
+	int why = DV_FRAG_TABLE_FULL, i;
 	uint16_t bit = (uint16_t)(1u << f->number), all;
 
-	if (srclen > sizeof(s->src))
+	if (srclen > sizeof(t->slot[0].src))
 		return DV_FRAG_MISMATCH;
 	dv_frag_expire(t, now_ns);
-	for (unsigned i = 0; i < DV_FRAG_SLOTS && !s; i++) {
-		struct dv_frag_slot *c = &t->slot[i];
-
-		if (c->used && c->srclen == srclen && !memcmp(c->src, src, srclen) &&
-		    c->sender == f->sender && c->inner == f->inner)
-			s = c;
-	}
+	i = slot_find(t, f, src, srclen);
+	if (i >= 0)
+		s = &t->slot[i];
 	if (!s) {
 		s = slot_new(t, src, srclen, proven, &why);
 		if (!s)

@@ -3,8 +3,9 @@
  * budget, the stateless checks of one fragment, and a bounded reassembly
  * table. Pure code: no sockets, no clocks (now_ns is the caller's), no
  * allocation. mac1/mac2 are the cookie module's: dv_frag_make leaves them
- * zero, and the caller checks them before dv_frag_add. Not yet used by the
- * receive and send paths. */
+ * zero, and the caller checks them before dv_frag_add. The send path
+ * (device/send.c) cuts with it, the receive path (device/receive.c) checks
+ * and reassembles with it. */
 #ifndef DV_DEVICE_FRAGMENT_H
 #define DV_DEVICE_FRAGMENT_H
 
@@ -14,7 +15,6 @@
 
 #include "noise/messages.h"
 
-#define DV_MSG_FRAGMENT        9
 #define DV_FRAG_HEADER_LEN     16
 #define DV_FRAG_OVERHEAD       (DV_FRAG_HEADER_LEN + DV_MACS_LEN) /* 48 */
 #define DV_FRAG_BUDGET_DEFAULT 1232 /* UDP payload of a 1280-byte IPv6 packet */
@@ -84,6 +84,14 @@ int dv_frag_add(struct dv_frag_table *t, const struct dv_frag *f,
 		const uint8_t *src, size_t srclen, bool proven,
 		uint64_t now_ns, uint8_t *out, size_t *outlen);
 void dv_frag_expire(struct dv_frag_table *t, uint64_t now_ns);
+/* Whether f from src would join a partial message already held (false:
+ * it would open a new one). The receive path charges the load count and
+ * the rate limit once per message: for the fragment that opens it. */
+bool dv_frag_joins(const struct dv_frag_table *t, const struct dv_frag *f,
+		   const uint8_t *src, size_t srclen);
+/* When the oldest partial message expires (ns on the caller's clock), or
+ * 0 when none is held. */
+uint64_t dv_frag_next_expiry(const struct dv_frag_table *t);
 /* Partial messages held (for tests and status). */
 unsigned dv_frag_partials(const struct dv_frag_table *t);
 void dv_frag_clear(struct dv_frag_table *t);

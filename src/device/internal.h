@@ -13,6 +13,7 @@
 
 #include "device/allowedips.h"
 #include "device/device.h"
+#include "device/fragment.h"
 #include "device/ratelimit.h"
 #include "device/replay.h"
 #include "mode.h"
@@ -134,6 +135,14 @@ struct dv_device {
 
 	uint64_t log_window_start_ns; /* rate limit of drop logs */
 	unsigned log_count, log_suppressed;
+
+	/* Handshake fragments (docs/PROTOCOL-fragments.md): the datagram
+	 * budget for what we send, and the bounded reassembly table for what
+	 * we receive (allocated with the device, its pages touched only as
+	 * partial messages arrive). */
+	size_t hs_budget;
+	struct dv_frag_table *frag;
+	uint8_t reasm[DV_MAX_HANDSHAKE_LEN]; /* a reassembled message */
 
 	struct dv_device_stats stats;
 	uint8_t scratch[DV_MAX_HANDSHAKE_LEN]; /* handshake replies */

@@ -2,7 +2,11 @@
  * message type, checked cheapest first (docs/PROTOCOL.md §8, "What a receiver
  * checks"): length and reserved bytes, mac1, mac2 when under load, then
  * the handshake itself (noise.c), or for transport data the index, the
- * tag, the replay window and the inner source address.
+ * tag, the replay window and the inner source address. A handshake
+ * fragment (type 9, docs/PROTOCOL-fragments.md) is checked alone (layout,
+ * mac1, mac2 under load) before it may enter the bounded reassembly
+ * table; the message it completes then takes the whole-message path from
+ * its first check.
  *
  * Anything that fails is dropped, counted in d->stats (or the peer's
  * refusal counters once the handshake has authenticated the peer), and
@@ -49,6 +53,11 @@ static size_t source_bytes(uint8_t out[18], const struct sockaddr *sa,
  * device under load, and it stays there for a second after the last time
  * that held (WireGuard's last_under_load). Junk with a wrong mac1 from
  * anywhere never does. Called once per mac1-valid handshake. */
+static bool load_now(const struct dv_device *d, uint64_t now)
+{
+	return d->load_active && now < d->load_until_ns;
+}
+
 static bool under_load(struct dv_device *d, uint64_t now)
 {
 	if (now - d->load_window_start_ns >= DV_NSEC_PER_SEC) {
@@ -60,7 +69,7 @@ static bool under_load(struct dv_device *d, uint64_t now)
 		d->load_until_ns = now + DV_NSEC_PER_SEC;
 		d->load_active = true;
 	}
-	return d->load_active && now < d->load_until_ns;
+	return load_now(d, now);
 }
 
 /* Cookie replies, all sources together, are bounded by a token bucket:
@@ -94,12 +103,37 @@ static bool cookie_reply_allowed(struct dv_device *d, uint64_t now)
 	return true;
 }
 
-/* Checks macs; returns true when the handshake may proceed. Under load
- * without a valid mac2 it answers with a cookie reply instead. */
-static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
-		       const struct sockaddr *from, socklen_t fromlen)
+/* Under load, a handshake message (or fragment) without a valid mac2 is
+ * answered with a cookie reply, within the reply bounds. */
+static void send_cookie_reply(struct dv_device *d, const uint8_t *msg,
+			      size_t len, const uint8_t *src, size_t srclen,
+			      const struct sockaddr *from, socklen_t fromlen,
+			      uint64_t now)
 {
-	uint8_t src[18], reply[DV_COOKIE_REPLY_LEN];
+	uint8_t reply[DV_COOKIE_REPLY_LEN];
+
+	if (!dv_ratelimit_allow(&d->cookie_ratelimit, from->sa_family, src, now) ||
+	    !cookie_reply_allowed(d, now)) {
+		d->stats.rx_cookie_limited++;
+		return;
+	}
+	if (cookie_create_reply(&d->cookie, reply, msg, len, src, srclen,
+				now) == 0) {
+		d->io.udp_send(d->io.arg, from, fromlen, reply, sizeof(reply));
+		d->stats.rx_cookie_sent++;
+	}
+}
+
+/* Checks macs; returns true when the handshake may proceed. Under load
+ * without a valid mac2 it answers with a cookie reply instead. A
+ * reassembled message (charged) went through the load count and the
+ * per-source rate limit when its first fragment arrived: its macs are
+ * checked all the same, but it is not counted twice. */
+static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
+		       const struct sockaddr *from, socklen_t fromlen,
+		       bool charged)
+{
+	uint8_t src[18];
 	size_t srclen = source_bytes(src, from, fromlen);
 	uint64_t now = dv_now(d);
 	enum cookie_mac_state st;
@@ -111,26 +145,17 @@ static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
 		dv_device_log_drop(d, "handshake with bad mac1 dropped");
 		return false;
 	}
-	load = under_load(d, now);
+	load = charged ? load_now(d, now) : under_load(d, now);
 	if (!load)
 		return true;
 	st = cookie_check(&d->cookie, msg, len, src, srclen, now, true);
 	if (st != COOKIE_MAC_VALID_COOKIE) {
-		if (!dv_ratelimit_allow(&d->cookie_ratelimit, from->sa_family, src, now) ||
-		    !cookie_reply_allowed(d, now)) {
-			d->stats.rx_cookie_limited++;
-			return false;
-		}
-		if (cookie_create_reply(&d->cookie, reply, msg, len, src,
-					srclen, now) == 0) {
-			d->io.udp_send(d->io.arg, from, fromlen, reply,
-				       sizeof(reply));
-			d->stats.rx_cookie_sent++;
-		}
+		send_cookie_reply(d, msg, len, src, srclen, from, fromlen, now);
 		return false;
 	}
 	/* mac2 proved the source address; still limit what it costs us. */
-	if (!dv_ratelimit_allow(&d->ratelimit, from->sa_family, src, now)) {
+	if (!charged &&
+	    !dv_ratelimit_allow(&d->ratelimit, from->sa_family, src, now)) {
 		d->stats.rx_ratelimited++;
 		dv_device_log_drop(d, "handshake over the per-source rate limit");
 		return false;
@@ -181,7 +206,7 @@ static struct noise_peer *lookup_static(void *arg, const uint8_t pub[DV_KEY_LEN]
 
 static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 			  size_t len, const struct sockaddr *from,
-			  socklen_t fromlen)
+			  socklen_t fromlen, bool charged)
 {
 	struct noise_peer *np = NULL;
 	struct noise_keypair k;
@@ -189,7 +214,7 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 	size_t n = sizeof(d->scratch);
 	int rc;
 
-	if (!check_macs(d, msg, len, from, fromlen))
+	if (!check_macs(d, msg, len, from, fromlen, charged))
 		return;
 	rc = noise_consume_initiation(&d->local, msg, len, lookup_static, d,
 				      dv_now(d), &np);
@@ -233,14 +258,15 @@ static void rx_initiation(struct dv_device *d, const uint8_t *msg,
 
 static void rx_response(struct dv_device *d, const struct dv_msg_desc *md,
 			const uint8_t *msg, size_t len,
-			const struct sockaddr *from, socklen_t fromlen)
+			const struct sockaddr *from, socklen_t fromlen,
+			bool charged)
 {
 	struct noise_keypair k;
 	struct dv_index *e;
 	struct dv_peer *p;
 	int rc;
 
-	if (!check_macs(d, msg, len, from, fromlen))
+	if (!check_macs(d, msg, len, from, fromlen, charged))
 		return;
 	e = dv_index_find(d, dv_le32_get(msg + md->off_receiver));
 	if (!e || e->kind != DV_INDEX_HANDSHAKE) {
@@ -382,6 +408,110 @@ static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
 	dv_timers_data_received(p);
 }
 
+static void rx_handshake(struct dv_device *d, const struct dv_msg_desc *md,
+			 uint8_t *buf, size_t len, const struct sockaddr *from,
+			 socklen_t fromlen, bool charged);
+
+/* A handshake fragment (docs/PROTOCOL-fragments.md, "What a receiver
+ * checks"): its layout alone, mac1, and under load mac2 (fragment 0 gets
+ * the cookie reply), all before any state; then reassembly, bounded per
+ * source and in total. The fragment that opens a partial message is the
+ * one counted towards "under load" and charged to the per-source rate
+ * limit, so that a message costs one count whole or in pieces. */
+static void rx_fragment(struct dv_device *d, uint8_t *buf, size_t len,
+			const struct sockaddr *from, socklen_t fromlen)
+{
+	const struct dv_msg_desc *md;
+	uint8_t src[18];
+	size_t srclen = source_bytes(src, from, fromlen), mlen = 0;
+	uint64_t now = dv_now(d);
+	struct dv_frag f;
+	bool load, opens;
+	int rc;
+
+	if (dv_frag_parse(buf, len, &f) < 0) {
+		d->stats.rx_malformed++;
+		dv_device_log_drop(d, "malformed handshake fragment (%zu bytes)",
+				   len);
+		return;
+	}
+	if (cookie_check(&d->cookie, buf, len, src, srclen, now, false) ==
+	    COOKIE_MAC_INVALID) {
+		d->stats.rx_bad_mac++;
+		dv_device_log_drop(d, "handshake fragment with bad mac1 dropped");
+		return;
+	}
+	dv_frag_expire(d->frag, now);
+	opens = !dv_frag_joins(d->frag, &f, src, srclen);
+	load = opens ? under_load(d, now) : load_now(d, now);
+	if (load) {
+		if (cookie_check(&d->cookie, buf, len, src, srclen, now, true) !=
+		    COOKIE_MAC_VALID_COOKIE) {
+			if (f.number == 0)
+				send_cookie_reply(d, buf, len, src, srclen, from,
+						  fromlen, now);
+			return;
+		}
+		if (opens && !dv_ratelimit_allow(&d->ratelimit, from->sa_family,
+						 src, now)) {
+			d->stats.rx_ratelimited++;
+			dv_device_log_drop(d, "handshake over the per-source rate limit");
+			return;
+		}
+	}
+	rc = dv_frag_add(d->frag, &f, src, srclen, load, now, d->reasm, &mlen);
+	if (rc < 0) {
+		d->stats.rx_fragment_refused++;
+		dv_device_log_drop(d, "handshake fragment refused (%s)",
+				   rc == DV_FRAG_DUPLICATE ? "duplicate" :
+				   rc == DV_FRAG_MISMATCH ? "contradicts its message" :
+				   rc == DV_FRAG_SOURCE_FULL ? "source holds too many" :
+							       "table full");
+		return;
+	}
+	d->stats.rx_fragments++;
+	if (rc != DV_FRAG_COMPLETE)
+		return;
+	d->stats.rx_reassembled++;
+	/* From the first check of a whole message: its type must be the
+	 * fragments' inner type (and its sender index theirs), its length
+	 * and reserved bytes those of the type. */
+	md = dv_msg_classify(d->reasm, mlen);
+	if (!md || md->type != f.inner ||
+	    dv_le32_get(d->reasm + DV_OFF_SENDER) != f.sender) {
+		d->stats.rx_malformed++;
+		dv_device_log_drop(d, "reassembled handshake message malformed");
+		ct_wipe(d->reasm, mlen);
+		return;
+	}
+	rx_handshake(d, md, d->reasm, mlen, from, fromlen, true);
+	ct_wipe(d->reasm, mlen);
+}
+
+static void rx_handshake(struct dv_device *d, const struct dv_msg_desc *md,
+			 uint8_t *buf, size_t len, const struct sockaddr *from,
+			 socklen_t fromlen, bool charged)
+{
+	switch (md->kind) {
+	case DV_KIND_INITIATION:
+		rx_initiation(d, buf, len, from, fromlen, charged);
+		break;
+	case DV_KIND_RESPONSE:
+		rx_response(d, md, buf, len, from, fromlen, charged);
+		break;
+	case DV_KIND_COOKIE_REPLY:
+		rx_cookie(d, md, buf, len);
+		break;
+	case DV_KIND_FRAGMENT:
+		/* never from reassembly: its inner type is 5 to 8 */
+		if (!charged)
+			rx_fragment(d, buf, len, from, fromlen);
+		break;
+	case DV_KIND_DATA:
+		break;
+	}
+}
+
 void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
 		      const struct sockaddr *from, socklen_t fromlen)
 {
@@ -397,17 +527,5 @@ void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
 				   dv_msg_type(buf, len), len);
 		return;
 	}
-	switch (md->kind) {
-	case DV_KIND_INITIATION:
-		rx_initiation(d, buf, len, from, fromlen);
-		break;
-	case DV_KIND_RESPONSE:
-		rx_response(d, md, buf, len, from, fromlen);
-		break;
-	case DV_KIND_COOKIE_REPLY:
-		rx_cookie(d, md, buf, len);
-		break;
-	case DV_KIND_DATA:
-		break;
-	}
+	rx_handshake(d, md, buf, len, from, fromlen, false);
 }

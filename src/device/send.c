@@ -1,5 +1,7 @@
 /* The send path: IP packets from the TUN to transport data (message type
- * 4), staged packets, keepalives and handshake initiations.
+ * 4), staged packets, keepalives and handshake messages. A handshake
+ * message larger than the interface's datagram budget leaves as type-9
+ * fragments (docs/PROTOCOL-fragments.md).
  *
  * A TUN packet is encrypted where it lies: the 16-byte header goes into
  * the DV_HEADROOM before it, the zero padding and the tag into the
@@ -42,8 +44,25 @@ static void send_raw(struct dv_peer *p, const uint8_t *buf, size_t len)
 
 void dv_send_handshake(struct dv_peer *p, uint8_t *msg, size_t len)
 {
-	cookie_add_macs(&p->cookie, msg, len, dv_now(p->dev));
-	send_raw(p, msg, len);
+	struct dv_device *d = p->dev;
+	uint64_t now = dv_now(d);
+	unsigned count = dv_frag_count(msg[0], len, d->hs_budget);
+	uint8_t frag[DV_MAX_HANDSHAKE_LEN];
+
+	/* The whole message's macs first: they travel inside the fragments,
+	 * and the receiver checks them after reassembly. */
+	cookie_add_macs(&p->cookie, msg, len, now);
+	if (count <= 1) {
+		send_raw(p, msg, len);
+		return;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		size_t n = dv_frag_make(frag, msg, len, d->hs_budget, i);
+
+		cookie_add_frag_macs(&p->cookie, frag, n, now, i == 0);
+		send_raw(p, frag, n);
+		d->stats.tx_fragments++;
+	}
 }
 
 void dv_send_initiation(struct dv_peer *p, bool is_retry)

@@ -117,16 +117,12 @@ void cookie_maker_clear(struct cookie_maker *m)
 	ct_wipe(m, sizeof(*m));
 }
 
-void cookie_add_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
-		     uint64_t now_ns)
+/* mac1 and mac2 of one message or fragment; nothing remembered. */
+static void fill_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
+		      uint64_t now_ns)
 {
-	if (len <= DV_MACS_LEN)
-		return;
 	dv_mac(msg + DV_OFF_MAC1(len), m->mac1_key, DV_HASH_LEN, msg,
 	       DV_OFF_MAC1(len));
-	memcpy(m->last_mac1, msg + DV_OFF_MAC1(len), DV_MAC_LEN);
-	m->has_sent_mac1 = true;
-
 	if (m->has_cookie && now_ns >= m->cookie_birth_ns &&
 	    now_ns - m->cookie_birth_ns < COOKIE_MAKER_MAX_AGE_NS) {
 		dv_mac(msg + DV_OFF_MAC2(len), m->cookie, DV_COOKIE_LEN, msg,
@@ -135,6 +131,29 @@ void cookie_add_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
 		ct_declassify(msg + DV_OFF_MAC2(len), DV_MAC_LEN);
 	} else {
 		memset(msg + DV_OFF_MAC2(len), 0, DV_MAC_LEN);
+	}
+}
+
+void cookie_add_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
+		     uint64_t now_ns)
+{
+	if (len <= DV_MACS_LEN)
+		return;
+	fill_macs(m, msg, len, now_ns);
+	memcpy(m->last_mac1, msg + DV_OFF_MAC1(len), DV_MAC_LEN);
+	m->has_sent_mac1 = true;
+	m->has_sent_frag_mac1 = false;
+}
+
+void cookie_add_frag_macs(struct cookie_maker *m, uint8_t *frag, size_t len,
+			  uint64_t now_ns, bool first)
+{
+	if (len <= DV_MACS_LEN)
+		return;
+	fill_macs(m, frag, len, now_ns);
+	if (first) {
+		memcpy(m->last_frag_mac1, frag + DV_OFF_MAC1(len), DV_MAC_LEN);
+		m->has_sent_frag_mac1 = true;
 	}
 }
 
@@ -148,13 +167,19 @@ int cookie_consume_reply(struct cookie_maker *m, const uint8_t *msg, size_t len,
 		return -1;
 	if (dv_xaead_open(cookie, msg + DV_COOKIE_OFF_COOKIE,
 			  DV_COOKIE_LEN + DV_TAG_LEN, m->last_mac1, DV_MAC_LEN,
-			  msg + DV_COOKIE_OFF_NONCE, m->cookie_key))
+			  msg + DV_COOKIE_OFF_NONCE, m->cookie_key) &&
+	    (!m->has_sent_frag_mac1 ||
+	     dv_xaead_open(cookie, msg + DV_COOKIE_OFF_COOKIE,
+			   DV_COOKIE_LEN + DV_TAG_LEN, m->last_frag_mac1,
+			   DV_MAC_LEN, msg + DV_COOKIE_OFF_NONCE,
+			   m->cookie_key)))
 		return -1;
 	memcpy(m->cookie, cookie, sizeof(cookie));
 	m->cookie_birth_ns = now_ns;
 	m->has_cookie = true;
 	/* One reply per message sent (Linux does the same). */
 	m->has_sent_mac1 = false;
+	m->has_sent_frag_mac1 = false;
 	ct_wipe(cookie, sizeof(cookie));
 	return 0;
 }

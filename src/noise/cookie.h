@@ -38,6 +38,10 @@ struct cookie_maker {
 	bool has_cookie;
 	uint8_t last_mac1[DV_MAC_LEN];   /* mac1 of our last message: the AD of the reply */
 	bool has_sent_mac1;
+	/* mac1 of fragment 0 of that message, when it left in fragments
+	 * (protocol 1.1): a receiver under load answers that fragment. */
+	uint8_t last_frag_mac1[DV_MAC_LEN];
+	bool has_sent_frag_mac1;
 };
 
 enum cookie_mac_state {
@@ -68,8 +72,14 @@ void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_pub[DV_KEY_LEN
  * we hold a cookie younger than COOKIE_SECRET_MAX_AGE - COOKIE_SECRET_LATENCY. */
 void cookie_add_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
 		     uint64_t now_ns);
+/* Fills mac1 and mac2 of one handshake fragment (type 9, len > 32) of the
+ * message last given to cookie_add_macs, keyed as for a whole message.
+ * When first (fragment 0) its mac1 is remembered too: a cookie reply may
+ * answer either that or the whole message's mac1. */
+void cookie_add_frag_macs(struct cookie_maker *m, uint8_t *frag, size_t len,
+			  uint64_t now_ns, bool first);
 /* Takes a cookie reply (the caller found m by its receiver index): it must
- * answer our last mac1. Returns 0 and stores the cookie, or -1 (wrong
+ * answer our last mac1 (or that of fragment 0 of our last message). Returns 0 and stores the cookie, or -1 (wrong
  * length or type, no message sent, or the AEAD fails); m unchanged then. */
 int cookie_consume_reply(struct cookie_maker *m, const uint8_t *msg, size_t len,
 			 uint64_t now_ns);

@@ -19,6 +19,7 @@ enum dv_msg_type {
 	DV_MSG_HYBRID_RESPONSE = 6,
 	DV_MSG_PQ_INITIATION = 7,     /* hybrid + ML-DSA-65 */
 	DV_MSG_PQ_RESPONSE = 8,
+	DV_MSG_FRAGMENT = 9,          /* a piece of types 5-8 (protocol 1.1) */
 };
 
 /* Primitive sizes that appear on the wire. */

@@ -34,11 +34,13 @@ struct fake {
 	uint64_t *clock;             /* shared fake CLOCK_MONOTONIC */
 	struct fake_pkt *sent;       /* FAKE_MAX_Q datagrams */
 	unsigned nsent;
+	size_t max_sent;             /* the longest datagram sent, ever */
 	struct fake_pkt *tun;        /* FAKE_MAX_Q TUN writes */
 	unsigned ntun;
 	unsigned nlogs;
 	int drop_all;                /* pump() loses everything this sends */
 	uint16_t keepalive;          /* fake_start: every peer's persistent keepalive */
+	unsigned hs_budget;          /* fake_start: handshake_datagram_max, 0 = default */
 	/* identity */
 	uint8_t priv[32], pub[32];
 	uint8_t mldsa_seed[32], mldsa_pk[1952];
@@ -53,6 +55,8 @@ static inline void fake_udp_send(void *arg, const struct sockaddr *to,
 	if (f->nsent >= FAKE_MAX_Q || len > FAKE_MAX_PKT)
 		return;
 	p = &f->sent[f->nsent++];
+	if (len > f->max_sent)
+		f->max_sent = len;
 	memcpy(p->buf, buf, len);
 	p->len = len;
 	memcpy(&p->to, to, tolen);
@@ -138,6 +142,7 @@ static inline struct dv_device *fake_start(struct fake *f, uint64_t *clock,
 	memset(pcs, 0, sizeof(pcs));
 	cfg.mode = ifmode;
 	cfg.mtu = 1420;
+	cfg.handshake_datagram_max = f->hs_budget;
 	cfg.listen_port = ntohs(f->addr.sin_port);
 	memcpy(cfg.private_key, f->priv, 32);
 	memcpy(cfg.public_key, f->pub, 32);
@@ -255,6 +260,37 @@ static inline unsigned count_type(const struct fake *f, uint8_t type)
 	for (unsigned i = 0; i < f->nsent; i++)
 		c += f->sent[i].buf[0] == type;
 	return c;
+}
+
+/* The type of the handshake message a datagram carries: its own, or for
+ * a handshake fragment (type 9) the fragmented message's. */
+static inline uint8_t msg_type(const struct fake_pkt *p)
+{
+	return p->len > 8 && p->buf[0] == 9 ? p->buf[8] : p->buf[0];
+}
+
+/* Handshake messages of this type f sent, whole or in fragments (one
+ * message per fragment 0). */
+static inline unsigned count_msgs(const struct fake *f, uint8_t type)
+{
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < f->nsent; i++) {
+		const struct fake_pkt *p = &f->sent[i];
+
+		c += msg_type(p) == type && (p->buf[0] != 9 || p->buf[9] == 0);
+	}
+	return c;
+}
+
+/* Hands every datagram f sent to `to` (as if from f), in order, and
+ * forgets them. */
+static inline void deliver(struct fake *f, struct fake *to)
+{
+	for (unsigned i = 0; i < f->nsent; i++)
+		dv_device_udp_rx(to->dev, f->sent[i].buf, f->sent[i].len,
+				 (const struct sockaddr *)&f->addr, sizeof(f->addr));
+	f->nsent = 0;
 }
 
 #endif

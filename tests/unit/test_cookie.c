@@ -132,6 +132,56 @@ static void test_reply_round_trip(void)
 	cookie_maker_clear(&m);
 }
 
+/* A message sent in fragments (protocol 1.1): a reply may answer fragment
+ * 0's mac1 or the whole message's; not another fragment's, and not a
+ * fragment 0 of an earlier message. Fragments carry mac2 once a cookie is
+ * held. */
+static void test_fragment_replies(void)
+{
+	static uint8_t msg[DV_HYBRID_INITIATION_LEN];
+	uint8_t f0[600], f1[600], reply[DV_COOKIE_REPLY_LEN];
+	struct cookie_checker c;
+	struct cookie_maker m;
+	uint64_t t = 1000 * SEC;
+
+	cookie_checker_init(&c, pub_r);
+	cookie_maker_init(&m, pub_r);
+	fake_msg(msg, sizeof(msg));
+	dv_random(f0, sizeof(f0));
+	dv_random(f1, sizeof(f1));
+	cookie_add_macs(&m, msg, sizeof(msg), t);
+	cookie_add_frag_macs(&m, f0, sizeof(f0), t, true);
+	cookie_add_frag_macs(&m, f1, sizeof(f1), t, false);
+	T_CHECK(cookie_check(&c, f0, sizeof(f0), src_a, 6, t, false) ==
+		COOKIE_MAC_VALID_NO_COOKIE);
+	T_CHECK(cookie_check(&c, f1, sizeof(f1), src_a, 6, t, false) ==
+		COOKIE_MAC_VALID_NO_COOKIE);
+	/* another fragment's mac1: refused */
+	T_CHECK(cookie_create_reply(&c, reply, f1, sizeof(f1), src_a, 6, t) == 0);
+	T_CHECK(cookie_consume_reply(&m, reply, sizeof(reply), t) == -1);
+	/* fragment 0's: taken */
+	T_CHECK(cookie_create_reply(&c, reply, f0, sizeof(f0), src_a, 6, t) == 0);
+	T_CHECK(cookie_consume_reply(&m, reply, sizeof(reply), t) == 0);
+	T_CHECK(m.has_cookie);
+	/* now fragments carry mac2 */
+	cookie_add_macs(&m, msg, sizeof(msg), t + SEC);
+	cookie_add_frag_macs(&m, f1, sizeof(f1), t + SEC, false);
+	T_CHECK(cookie_check(&c, f1, sizeof(f1), src_a, 6, t + SEC, true) ==
+		COOKIE_MAC_VALID_COOKIE);
+	/* the whole message's mac1: taken too */
+	T_CHECK(cookie_create_reply(&c, reply, msg, sizeof(msg), src_a, 6, t) == 0);
+	T_CHECK(cookie_consume_reply(&m, reply, sizeof(reply), t + SEC) == 0);
+	/* a new whole message forgets the old fragment 0 */
+	cookie_add_macs(&m, msg, sizeof(msg), t + SEC);
+	cookie_add_frag_macs(&m, f0, sizeof(f0), t + SEC, true);
+	T_CHECK(cookie_create_reply(&c, reply, f0, sizeof(f0), src_a, 6, t) == 0);
+	msg[9] ^= 1;
+	cookie_add_macs(&m, msg, sizeof(msg), t + SEC);
+	T_CHECK(cookie_consume_reply(&m, reply, sizeof(reply), t + SEC) == -1);
+	cookie_checker_clear(&c);
+	cookie_maker_clear(&m);
+}
+
 /* The responder's secret lives 120 s: cookies made from it stop working. */
 static void test_rotation(void)
 {
@@ -192,6 +242,7 @@ int main(void)
 	keys();
 	T_RUN(test_mac1);
 	T_RUN(test_reply_round_trip);
+	T_RUN(test_fragment_replies);
 	T_RUN(test_rotation);
 	T_RUN(test_stale_cookie);
 	return t_done();

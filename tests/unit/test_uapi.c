@@ -537,7 +537,7 @@ static void test_pqonly_handshake_via_set(void)
 	}
 
 	tun_send(&A, 1, 2, 60, 0x5a);
-	T_CHECK(count_type(&A, DV_MSG_PQ_INITIATION) == 1);
+	T_CHECK(count_msgs(&A, DV_MSG_PQ_INITIATION) == 1);
 	pump(both, 2);
 	T_CHECK(B.ntun == 1 && B.tun[0].len == 60 && B.tun[0].buf[40] == 0x5a);
 	T_CHECK(pa->cur && pa->cur->k.mode == DV_MODE_PQONLY);

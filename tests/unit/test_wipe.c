@@ -211,7 +211,7 @@ static void test_mode_upgrade_expires(void)
 	T_CHECK(pb->np.mode == DV_MODE_PQONLY && !pb->cur && !pb->prev && !pb->next);
 	A.nsent = 0;
 	tun_send(&A, 1, 2, 100, 0x33);
-	T_CHECK(count_type(&A, DV_MSG_PQ_INITIATION) == 1);
+	T_CHECK(count_msgs(&A, DV_MSG_PQ_INITIATION) == 1);
 	T_CHECK(count_type(&A, DV_MSG_DATA) == 0);
 	fake_stop(&A);
 	fake_stop(&B);
