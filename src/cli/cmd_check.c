@@ -92,6 +92,7 @@ static void print_summary(const struct dv_config *cfg)
 	else
 		printf("  listen port: random\n");
 	printf("  mtu: %u\n", cfg->mtu);
+	printf("  handshake_datagram_max: %u\n", cfg->handshake_datagram_max);
 	printf("  ML-DSA-65 private key: %s\n",
 	       !cfg->has_mldsa_private_key ? "no" :
 	       cfg->mldsa_key_len == DV_MLDSA_SEED_LEN ? "yes (seed)" :

@@ -140,6 +140,7 @@ static void test_fields(void)
 		      "address = [\"10.0.0.1/24\", \"fd00::1/64\"]\n"
 		      "mode = \"pq-only\"\n"
 		      "mtu = 1400\n"
+		      "handshake_datagram_max = 548\n"
 		      "private_key = \"%s\"\n"
 		      "mldsa_private_key = \"%s\"\n"
 		      "\n"
@@ -168,6 +169,7 @@ static void test_fields(void)
 	T_CHECK(c.listen_port == 51820);
 	T_CHECK(c.mode == DV_MODE_PQONLY);
 	T_CHECK(c.mtu == 1400);
+	T_CHECK(c.handshake_datagram_max == 548);
 	T_CHECK(c.n_addresses == 2);
 	dv_cidr_format(&c.addresses[0], buf, sizeof(buf));
 	T_CHECK(!strcmp(buf, "10.0.0.1/24"));
@@ -181,7 +183,7 @@ static void test_fields(void)
 	T_CHECK(c.n_peers == 2);
 
 	T_CHECK(!strcmp(c.peers[0].name, "alice"));
-	T_CHECK(c.peers[0].line == 11);
+	T_CHECK(c.peers[0].line == 12);
 	T_CHECK(c.peers[0].has_psk);
 	T_EQ_MEM(c.peers[0].psk, priv, 32);
 	T_CHECK(c.peers[0].n_allowed_ips == 2);
@@ -197,7 +199,7 @@ static void test_fields(void)
 	T_CHECK(c.peers[0].has_mldsa_public_key);
 
 	T_CHECK(c.peers[1].name[0] == '\0');
-	T_CHECK(c.peers[1].line == 20);
+	T_CHECK(c.peers[1].line == 21);
 	T_CHECK(!c.peers[1].has_psk && !c.peers[1].has_mldsa_public_key);
 	T_CHECK(c.peers[1].mode == DV_MODE_CLASSIC);
 	T_CHECK(c.peers[1].n_allowed_ips == 2);
@@ -227,6 +229,7 @@ static void test_defaults(void)
 		      k_priv.s, sk64.s) == 0);
 	T_CHECK(c.name[0] == '\0' && c.listen_port == 0);
 	T_CHECK(c.mode == DV_MODE_HYBRID && c.mtu == 1420);
+	T_CHECK(c.handshake_datagram_max == 1232);
 	T_CHECK(c.n_addresses == 0 && c.n_peers == 0);
 	T_CHECK(c.mldsa_key_len == DV_MLDSA_SK_LEN);
 	dv_config_free(&c);
@@ -317,6 +320,12 @@ static void test_errors_types_ranges(void)
 	T_BAD("t.toml:2: key 'mtu':", "575 is out of range 576..65535",
 	      "[interface]\nmtu = 575\n");
 	T_BAD("t.toml:2: key 'mtu':", "out of range", "[interface]\nmtu = 65536\n");
+	T_BAD("t.toml:2: key 'handshake_datagram_max':", "547 is out of range 548..4657",
+	      "[interface]\nhandshake_datagram_max = 547\n");
+	T_BAD("t.toml:3: key 'handshake_datagram_max':", "4658 is out of range",
+	      "[interface]\n\nhandshake_datagram_max = 4658\n");
+	T_BAD("t.toml:2: key 'handshake_datagram_max':", "expected an integer",
+	      "[interface]\nhandshake_datagram_max = \"1232\"\n");
 	T_BAD("t.toml:4: key 'mtu':", "below 1280, the minimum for IPv6",
 	      "[interface]\naddress = [\"10.0.0.1/24\",\n\"fd00::1/64\"]\n"
 	      "mtu = 1279\nprivate_key = \"%s\"\n", pk);
