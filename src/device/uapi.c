@@ -2,7 +2,8 @@
  * (wireguard.com/xplatform, as wireguard-go serves it), so the stock
  * `wg show` and `wg set` work on a DyberVPN interface.
  *
- * get=1 answers the device keys (private_key, listen_port, fwmark), then
+ * get=1 answers the device keys (private_key, listen_port, fwmark, and
+ * the extension handshake_datagram_max), then
  * per peer public_key, preshared_key, protocol_version, endpoint,
  * last_handshake_time_sec/nsec, tx_bytes, rx_bytes,
  * persistent_keepalive_interval and allowed_ip lines, followed by the
@@ -11,8 +12,11 @@
  * ipc-uapi.h, userspace_get_device) skips keys it does not know, so the
  * extensions are invisible to it. Keys are lowercase hex.
  *
- * set=1 takes, per peer (after its public_key=), two DyberVPN extension
- * keys the stock `wg` never sends:
+ * set=1 takes, for the interface, the DyberVPN extension key
+ *   handshake_datagram_max=N     the handshake datagram budget, 548..4657
+ *                                 (docs/PROTOCOL-fragments.md)
+ * and per peer (after its public_key=), two extension keys the stock `wg`
+ * never sends:
  *   mode=classic|hybrid|pqonly   (also "pq-only"; a new peer otherwise
  *                                 gets the interface's mode)
  *   mldsa_public_key=<hex>       the peer's ML-DSA-65 public key, 1952
@@ -164,6 +168,7 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 		sb_printf(b, "listen_port=%u\n", d->listen_port);
 	if (d->fwmark)
 		sb_printf(b, "fwmark=%" PRIu32 "\n", d->fwmark);
+	sb_printf(b, "handshake_datagram_max=%zu\n", d->hs_budget);
 	for (struct dv_peer *p = d->peers; p; p = p->next_peer) {
 		sb_hex(b, "public_key", p->np.remote_static, DV_KEY_LEN);
 		sb_hex(b, "preshared_key", p->np.psk, DV_KEY_LEN);
@@ -218,8 +223,9 @@ struct peer_op {
 };
 
 struct plan {
-	bool has_priv, has_port, has_fwmark, replace_peers;
+	bool has_priv, has_port, has_fwmark, has_budget, replace_peers;
 	uint8_t priv[DV_KEY_LEN];
+	unsigned budget; /* handshake_datagram_max */
 	uint16_t port;
 	uint32_t fwmark;
 	struct peer_op *peers;
@@ -444,6 +450,14 @@ static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
 			if (!parse_uint(v, UINT32_MAX, &n))
 				return false;
 			pl->fwmark = (uint32_t)n;
+			return true;
+		}
+		if (!strcmp(key, "handshake_datagram_max")) {
+			pl->has_budget = true;
+			if (!parse_uint(v, DV_MAX_HANDSHAKE_LEN, &n) ||
+			    n < DV_FRAG_BUDGET_MIN)
+				return false;
+			pl->budget = (unsigned)n;
 			return true;
 		}
 		if (!strcmp(key, "replace_peers"))
@@ -762,6 +776,8 @@ static int uapi_set(struct dv_device *d, const char *body, size_t len)
 		}
 		d->fwmark = pl.fwmark;
 	}
+	if (pl.has_budget)
+		d->hs_budget = pl.budget;
 	if (pl.has_port && pl.port != d->listen_port) {
 		uint16_t bound = pl.port;
 

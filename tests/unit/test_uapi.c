@@ -556,6 +556,32 @@ static void test_pqonly_handshake_via_set(void)
 	fake_stop(&B);
 }
 
+/* The extension key handshake_datagram_max: read back by get, set within
+ * 548..4657, anything else refused with nothing applied; the next
+ * handshake uses the new budget. */
+static void test_handshake_budget(void)
+{
+	static const char *bad[] = { "547", "4658", "0", "x", "", "-1", "99999999999" };
+	char r[256];
+	int rc;
+
+	setup();
+	T_CHECK(has_line(get(), "handshake_datagram_max=1232"));
+	req("set=1\nhandshake_datagram_max=548\n\n", &rc);
+	T_CHECK(rc == 0 && has_line(get(), "handshake_datagram_max=548"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(r, sizeof(r), "set=1\nfwmark=3\nhandshake_datagram_max=%s\n\n",
+			 bad[i]);
+		req(r, &rc);
+		T_CHECK(rc == EINVAL);
+		T_CHECK(has_line(get(), "handshake_datagram_max=548"));
+		T_CHECK(dv_device_fwmark(A.dev) == 0);
+	}
+	req("set=1\nhandshake_datagram_max=4657\n\n", &rc);
+	T_CHECK(rc == 0 && has_line(get(), "handshake_datagram_max=4657"));
+	teardown();
+}
+
 int main(void)
 {
 	T_RUN(test_get);
@@ -566,5 +592,6 @@ int main(void)
 	T_RUN(test_mode_mldsa_round_trip);
 	T_RUN(test_mode_mldsa_refused);
 	T_RUN(test_pqonly_handshake_via_set);
+	T_RUN(test_handshake_budget);
 	return t_done();
 }
