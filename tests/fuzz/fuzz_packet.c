@@ -3,7 +3,10 @@
  * byte picks options: bit 0 patches the receiver index field with a live
  * index (so transport data and responses reach the decryption paths),
  * bit 1 turns on "under load" (cookie replies), bits 2-3 pick the peer
- * mode; the rest is the datagram. Keys are fixed, so the seed corpus's
+ * mode, bit 4 gives a handshake fragment (type 9) a valid mac1, so that
+ * fuzzed fragments pass the cheap checks and reach reassembly (the table
+ * lives across inputs: fragments of one message may come in several);
+ * the rest is the datagram. Keys are fixed, so the seed corpus's
  * captured handshake messages pass mac1 and reach the handshake code. */
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t off = md && md->off_receiver ? md->off_receiver
 						    : DV_DATA_OFF_RECEIVER;
 		dv_le32_put(buf + off, idx);
+	}
+	if ((opt & 16) && size - 1 > DV_MACS_LEN && buf[0] == DV_MSG_FRAGMENT) {
+		struct cookie_maker cm;
+
+		cookie_maker_init(&cm, B[m].pub);
+		cookie_add_frag_macs(&cm, buf, size - 1, clk, false);
+		cookie_maker_clear(&cm);
 	}
 	dv_device_set_load_threshold(B[m].dev, (opt & 2) ? 0 : DV_LOAD_THRESHOLD);
 	clk += 1000000;
