@@ -31,7 +31,7 @@ _dybervpn() {
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	fi
-	local commands="up down status check genkey pubkey benchmark version help"
+	local commands="up down status metrics check genkey pubkey benchmark version help"
 
 	if [ "$cword" -eq 1 ]; then
 		mapfile -t COMPREPLY < <(compgen -W "$commands --help --version" -- "$cur")
@@ -66,6 +66,13 @@ _dybervpn() {
 	status)
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "--json -h --help" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_running)" -- "$cur")
+		fi
+		;;
+	metrics)
+		if [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "-h --help" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_running)" -- "$cur")
 		fi

@@ -10,6 +10,7 @@ int pubkey_main(int argc, char **argv);
 int up_main(int argc, char **argv);
 int down_main(int argc, char **argv);
 int status_main(int argc, char **argv);
+int metrics_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int benchmark_main(int argc, char **argv);
 

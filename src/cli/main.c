@@ -16,6 +16,7 @@ static const struct {
 	{ "up", up_main, "Bring up a tunnel from a config file" },
 	{ "down", down_main, "Take an interface down" },
 	{ "status", status_main, "Show interfaces, peers, handshakes and traffic" },
+	{ "metrics", metrics_main, "Print counters in Prometheus text format" },
 	{ "check", check_main, "Check a config file and print what it means" },
 	{ "genkey", genkey_main, "Generate a key pair as config lines" },
 	{ "pubkey", pubkey_main, "Read a private key on stdin, print its public key" },

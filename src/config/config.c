@@ -325,6 +325,18 @@ static int iface_key(struct ctx *x, const char *key,
 				    "not a valid ML-DSA-65 expanded key");
 		c->has_mldsa_private_key = 1;
 		x->il.mldsa_private_key = *line;
+	} else if (!strcmp(key, "metrics_listen")) {
+		char why[DV_TOML_ERR_MAX];
+
+		if (want_type(key, v, DV_TOML_STRING, err, errlen))
+			return -1;
+		if (dv_endpoint_parse(v->str, 1, &c->metrics_listen,
+				      &c->metrics_listen_len, why, sizeof(why)))
+			return kerr(err, errlen, key, "%s", why);
+		if (!c->metrics_listen_len)
+			return kerr(err, errlen, key,
+				    "'%s': an IP address and port (no host name), "
+				    "e.g. \"127.0.0.1:9586\"", v->str);
 	} else if (!strcmp(key, "pq_private_key")) {
 		return ignore_legacy(x, key, v, *line, err, errlen);
 	} else if (!strcmp(key, "dns")) {

@@ -75,6 +75,11 @@ struct dv_config {
 	/* The seed (mldsa_key_len 32) or the expanded key (4032). */
 	uint8_t mldsa_seed_or_sk[DV_MLDSA_SK_LEN];
 	size_t mldsa_key_len;
+	/* metrics_listen: where the optional HTTP listener serves GET
+	 * /metrics (a numeric IPv4 ADDR:PORT or [IPv6]:PORT); off when
+	 * metrics_listen_len is 0. */
+	struct sockaddr_storage metrics_listen;
+	socklen_t metrics_listen_len;
 	struct dv_peer_config *peers;
 	size_t n_peers;
 };

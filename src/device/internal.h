@@ -98,6 +98,7 @@ struct dv_peer {
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t refused_handshakes; /* every refusal below, summed */
 	uint64_t refused_mode, refused_signature, refused_mlkem;
+	uint64_t handshakes; /* completed: sessions derived and confirmed */
 };
 
 struct dv_device {

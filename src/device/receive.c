@@ -294,6 +294,7 @@ static void rx_response(struct dv_device *d, const struct dv_msg_desc *md,
 	p->rx_bytes += len;
 	dv_peer_set_endpoint(p, from, fromlen);
 	p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);
+	p->handshakes++;
 	dv_timers_any_authenticated_packet_received(p);
 	dv_timers_any_authenticated_packet_traversal(p);
 	dv_timers_session_derived(p);
@@ -375,6 +376,7 @@ static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
 	if (kp == p->next) {
 		dv_peer_promote_next(p);
 		p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);
+		p->handshakes++;
 		dv_timers_handshake_complete(p);
 		log_complete(p, "responder");
 		if (p->staged_count)

@@ -160,6 +160,37 @@ static void put_endpoint(struct sbuf *b, const struct dv_peer *p)
 	}
 }
 
+/* The device's global counters (docs/PROTOCOL.md §15): packets dropped
+ * before they reached a peer, by reason, and cookie replies sent. Before
+ * the first peer, where `wg` skips keys it does not know. */
+static void put_drops(const struct dv_device *d, struct sbuf *b)
+{
+	const struct dv_device_stats *st = &d->stats;
+	const struct {
+		const char *name;
+		uint64_t n;
+	} drops[] = {
+		{ "malformed", st->rx_malformed },
+		{ "bad_mac", st->rx_bad_mac },
+		{ "handshake_bad", st->rx_handshake_bad },
+		{ "unknown_index", st->rx_unknown_index },
+		{ "data_bad", st->rx_data_bad },
+		{ "bad_source", st->rx_bad_source },
+		{ "ratelimited", st->rx_ratelimited },
+		{ "cookie_limited", st->rx_cookie_limited },
+		{ "no_route", st->tx_no_route },
+		{ "staged", st->tx_staged_dropped },
+		{ "fragment_refused", st->rx_fragment_refused },
+	};
+
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		sb_printf(b, "dropped_%s=%" PRIu64 "\n", drops[i].name, drops[i].n);
+	sb_printf(b, "cookie_replies_sent=%" PRIu64 "\n", st->rx_cookie_sent);
+	sb_printf(b, "fragments_received=%" PRIu64 "\n", st->rx_fragments);
+	sb_printf(b, "fragments_sent=%" PRIu64 "\n", st->tx_fragments);
+	sb_printf(b, "fragments_reassembled=%" PRIu64 "\n", st->rx_reassembled);
+}
+
 static void uapi_get(struct dv_device *d, struct sbuf *b)
 {
 	if (d->has_private_key)
@@ -169,6 +200,7 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 	if (d->fwmark)
 		sb_printf(b, "fwmark=%" PRIu32 "\n", d->fwmark);
 	sb_printf(b, "handshake_datagram_max=%zu\n", d->hs_budget);
+	put_drops(d, b);
 	for (struct dv_peer *p = d->peers; p; p = p->next_peer) {
 		sb_hex(b, "public_key", p->np.remote_static, DV_KEY_LEN);
 		sb_hex(b, "preshared_key", p->np.psk, DV_KEY_LEN);
@@ -187,6 +219,10 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 		sb_printf(b, "mode=%s\n", dv_mode_name(p->np.mode));
 		sb_printf(b, "refused_handshakes=%" PRIu64 "\n",
 			  p->refused_handshakes);
+		sb_printf(b, "refused_mode=%" PRIu64 "\n", p->refused_mode);
+		sb_printf(b, "refused_signature=%" PRIu64 "\n", p->refused_signature);
+		sb_printf(b, "refused_mlkem=%" PRIu64 "\n", p->refused_mlkem);
+		sb_printf(b, "handshakes=%" PRIu64 "\n", p->handshakes);
 		if (p->name[0])
 			sb_printf(b, "name=%s\n", p->name);
 		if (p->np.has_mldsa_pk)

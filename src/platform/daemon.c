@@ -21,6 +21,8 @@
 #include "platform/event.h"
 #include "platform/ifconfig.h"
 #include "platform/log.h"
+#include "platform/metrics.h"
+#include "platform/metrics_http.h"
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
 #include "platform/sdnotify.h"
@@ -28,6 +30,7 @@
 #include "platform/tun_gro.h"
 #include "platform/tun_gso.h"
 #include "platform/udp.h"
+#include "util/wipe.h"
 
 #define TUN_BATCH 64
 /* Room for the largest packet the TUN hands over: a TSO super-packet of
@@ -50,6 +53,7 @@ struct dv_daemon {
 	struct dv_nl nl;
 	struct dv_ifconfig ifc;
 	struct dv_ctl ctl;
+	struct dv_mhttp mhttp; /* the metrics listener, ev.fd -1 when off */
 	struct dv_ev tun_ev, udp_ev, timer_ev, sig_ev;
 	uint64_t timer_armed; /* absolute CLOCK_MONOTONIC ns, 0 = not armed */
 	uint8_t *tun_arena;
@@ -315,6 +319,34 @@ static int on_uapi(void *arg, const char *req, size_t len, char **out, size_t *o
 	return dv_uapi_handle(d->dev, req, len, out, outlen) < 0 ? -1 : 0;
 }
 
+/* GET /metrics: the same get=1 response `dybervpn metrics` reads over the
+ * control socket, turned into the same text. */
+static int on_metrics(void *arg, char **out, size_t *outlen)
+{
+	struct dv_daemon *d = arg;
+	struct dv_metrics m = { 0 };
+	char *resp = NULL, *z, err[128];
+	size_t len = 0;
+	int r = -1;
+
+	if (dv_uapi_handle(d->dev, "get=1\n\n", 7, &resp, &len) != 0)
+		goto out;
+	z = dv_wipe_realloc(resp, len, len + 1);
+	if (!z)
+		goto out;
+	resp = z;
+	resp[len++] = 0;
+	if (dv_metrics_add(&m, d->ifname, resp, err, sizeof(err)) < 0) {
+		dv_log(LOG_WARNING, "metrics: %s", err);
+		goto out;
+	}
+	r = dv_metrics_render(&m, out, outlen);
+out:
+	dv_wipe_free(resp, len); /* it held the private key */
+	dv_metrics_free(&m);
+	return r;
+}
+
 /* Runs due timers and arms the timerfd for the next. Called after every
  * wake-up: input can bring a timer forward (a packet waiting for a
  * handshake), and the device calls it cheap when nothing is due. The
@@ -327,10 +359,16 @@ static void run_timers(struct dv_daemon *d)
 
 	if (dv_ctl_expire(&d->ctl, clock_ns(CLOCK_MONOTONIC)))
 		dv_log(LOG_DEBUG, "closed idle control connections");
+	if (d->mhttp.ev.fd >= 0 && dv_mhttp_expire(&d->mhttp, clock_ns(CLOCK_MONOTONIC)))
+		dv_log(LOG_DEBUG, "metrics: closed idle connections");
 	dv_gro_flush(&d->gro);
 	dv_udp_flush(&d->udp);
 	if (wait > TIMER_MAX_NS)
 		wait = TIMER_MAX_NS;
+	/* An open metrics connection is expired on time, not at the next
+	 * packet. */
+	if (d->mhttp.ev.fd >= 0 && dv_mhttp_busy(&d->mhttp) && wait > 1000000000ull)
+		wait = 1000000000ull;
 	deadline = clock_ns(CLOCK_MONOTONIC) + (wait ? wait : 1);
 	if (d->timer_armed && d->timer_armed <= deadline)
 		return;
@@ -439,6 +477,7 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	d->epfd = d->tun_ev.fd = d->udp_ev.fd = d->timer_ev.fd = d->sig_ev.fd = -1;
 	d->udp.fd = -1;
 	d->ctl.ev.fd = -1;
+	d->mhttp.ev.fd = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", dv_daemon_ifname(cfg));
 	io.arg = d;
 
@@ -462,6 +501,10 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	if (setup_tun(d, cfg, err, errlen) < 0)
 		goto fail;
 	if (dv_ctl_open(&d->ctl, d->ifname, d->epfd, on_uapi, d, err, errlen) < 0)
+		goto fail;
+	if (cfg->metrics_listen_len &&
+	    dv_mhttp_open(&d->mhttp, (const struct sockaddr *)&cfg->metrics_listen,
+			  cfg->metrics_listen_len, d->epfd, on_metrics, d, err, errlen) < 0)
 		goto fail;
 	if (dv_pidfile_write(d->ifname, err, errlen) < 0)
 		goto fail;
@@ -495,6 +538,7 @@ void dv_daemon_free(struct dv_daemon *d)
 {
 	if (!d)
 		return;
+	dv_mhttp_close(&d->mhttp);
 	if (d->ctl.ev.fd >= 0)
 		dv_ctl_close(&d->ctl);
 	if (d->pidfile)
