@@ -12,6 +12,8 @@ int down_main(int argc, char **argv);
 int status_main(int argc, char **argv);
 int metrics_main(int argc, char **argv);
 int check_main(int argc, char **argv);
+int reload_main(int argc, char **argv);
+
 int benchmark_main(int argc, char **argv);
 
 #endif

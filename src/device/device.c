@@ -277,6 +277,54 @@ size_t dv_device_mtu(const struct dv_device *d)
 	return d->mtu;
 }
 
+void dv_device_set_mtu(struct dv_device *d, size_t mtu)
+{
+	d->mtu = mtu;
+}
+
+void dv_device_set_mode(struct dv_device *d, enum dv_mode mode)
+{
+	d->mode = mode;
+}
+
+int dv_device_peer_keys(const struct dv_device *d, uint8_t (**keys)[DV_KEY_LEN],
+			size_t *n)
+{
+	size_t count = 0, i = 0;
+
+	for (const struct dv_peer *p = d->peers; p; p = p->next_peer)
+		count++;
+	*n = 0;
+	*keys = malloc((count ? count : 1) * DV_KEY_LEN);
+	if (!*keys)
+		return -1;
+	for (const struct dv_peer *p = d->peers; p; p = p->next_peer)
+		memcpy((*keys)[i++], p->np.remote_static, DV_KEY_LEN);
+	*n = count;
+	return 0;
+}
+
+int dv_device_mldsa_same(const struct dv_device *d, const struct dv_config *cfg)
+{
+	struct noise_local *l;
+	int r;
+
+	if (!cfg->has_mldsa_private_key || !d->local.has_mldsa)
+		return cfg->has_mldsa_private_key == d->local.has_mldsa;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -1;
+	/* Compared by public key: the one the peers hold. */
+	if (cfg->mldsa_key_len == DV_MLDSA_SEED_LEN)
+		r = noise_local_set_mldsa_seed(l, cfg->mldsa_seed_or_sk);
+	else
+		r = noise_local_set_mldsa_sk(l, cfg->mldsa_seed_or_sk);
+	r = r < 0 ? -1 : !memcmp(l->mldsa_pk, d->local.mldsa_pk, NOISE_MLDSA_PK_LEN);
+	noise_local_clear(l);
+	free(l);
+	return r;
+}
+
 void dv_device_get_stats(const struct dv_device *d,
 			 struct dv_device_stats *st)
 {

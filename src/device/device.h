@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "mode.h"
+
 struct dv_config;
 struct dv_device;
 
@@ -92,6 +94,17 @@ uint64_t dv_device_timers(struct dv_device *d);
  * hold what fitted, still to be freed by the caller). */
 int dv_uapi_handle(struct dv_device *d, const char *req, size_t len,
 		   char **out, size_t *outlen);
+
+/* For a reload (the daemon applies the rest through dv_uapi_handle): the
+ * MTU the padding rounds to, the mode UAPI-added peers get, the public
+ * keys of the peers now configured (*keys malloc'd, 0 or -1 when memory
+ * ran out), and whether cfg's ML-DSA private key is the one in use (1
+ * yes, 0 no, -1 unusable key or no memory; no key on either side: 1 if
+ * neither has one). */
+void dv_device_set_mtu(struct dv_device *d, size_t mtu);
+void dv_device_set_mode(struct dv_device *d, enum dv_mode mode);
+int dv_device_peer_keys(const struct dv_device *d, uint8_t (**keys)[32], size_t *n);
+int dv_device_mldsa_same(const struct dv_device *d, const struct dv_config *cfg);
 
 uint16_t dv_device_listen_port(const struct dv_device *d);
 uint32_t dv_device_fwmark(const struct dv_device *d);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
 #include "platform/sdnotify.h"
+#include "platform/reload.h"
 #include "platform/tun.h"
 #include "platform/tun_gro.h"
 #include "platform/tun_gso.h"
@@ -54,6 +56,10 @@ struct dv_daemon {
 	struct dv_ifconfig ifc;
 	struct dv_ctl ctl;
 	struct dv_mhttp mhttp; /* the metrics listener, ev.fd -1 when off */
+	/* The config running, as its file said (listen_port 0 stays 0), its
+	 * keys wiped: the base a reload compares the file with. cfg.path is
+	 * the file's absolute path. */
+	struct dv_config cfg;
 	struct dv_ev tun_ev, udp_ev, timer_ev, sig_ev;
 	uint64_t timer_armed; /* absolute CLOCK_MONOTONIC ns, 0 = not armed */
 	uint8_t *tun_arena;
@@ -291,6 +297,128 @@ static void on_timer(struct dv_ev *ev, uint32_t events)
 	d->timer_armed = 0; /* the loop re-arms it after this wake-up */
 }
 
+/* ---- reload ---- */
+
+static void reload_warning(void *arg, const char *msg)
+{
+	dv_log(LOG_WARNING, "%s", msg);
+}
+
+/* snprintf that may cut (a message quoting a long path). */
+static void say(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Messages go to a log line and a control response: one line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+/* Re-reads the file the daemon started from and applies the difference
+ * (reload.h): the whole file is validated first and a bad one changes
+ * nothing; then the peers change through the control protocol's set=1,
+ * itself validated whole before it applies anything; then the interface
+ * (MTU, addresses, routes). Returns 0, a positive errno (from the device;
+ * EIO when the interface changed only in part), or -1 (nothing changed);
+ * msg says what happened either way, and it is logged. */
+static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
+{
+	struct dv_config neu;
+	struct dv_reload_summary sum;
+	struct dv_ifconfig_delta delta;
+	uint8_t (*live)[32] = NULL;
+	size_t n_live = 0, len = 0, outlen = 0;
+	char err[1024], *req = NULL, *out = NULL;
+	int rc, same;
+
+	if (dv_config_load(d->cfg.path, &neu, err, sizeof(err), reload_warning, NULL) < 0) {
+		say(msg, msglen, "%s", err);
+		goto refused;
+	}
+	same = dv_device_mldsa_same(d->dev, &neu);
+	if (same != 1) {
+		say(msg, msglen, "%s: key 'mldsa_private_key': %s", neu.path,
+			 same < 0 ? "unusable or out of memory"
+				  : "changed: a new ML-DSA private key needs a restart");
+		goto refused_free;
+	}
+	if (dv_device_peer_keys(d->dev, &live, &n_live) < 0) {
+		say(msg, msglen, "out of memory");
+		goto refused_free;
+	}
+	rc = dv_reload_request(&d->cfg, &neu, (const uint8_t(*)[32])live, n_live, d->ifname,
+			       &req, &len, &sum, err, sizeof(err));
+	free(live);
+	if (rc < 0) {
+		say(msg, msglen, "%s", err);
+		goto refused_free;
+	}
+	rc = dv_uapi_handle(d->dev, req, len, &out, &outlen);
+	dv_wipe_free(req, len + 1);
+	dv_wipe_free(out, outlen);
+	if (rc) {
+		say(msg, msglen, "%s: the device refused the change: %s; nothing "
+			 "changed", neu.path, rc < 0 ? "out of memory" : strerror(rc));
+		dv_config_free(&neu);
+		one_line(msg);
+		dv_log(LOG_ERR, "reload refused: %s", msg);
+		return rc < 0 ? -1 : rc;
+	}
+	dv_device_set_mode(d->dev, neu.mode);
+	rc = dv_ifconfig_update(&d->ifc, &neu, &delta, err, sizeof(err));
+	dv_device_set_mtu(d->dev, d->ifc.mtu);
+	dv_reload_forget_secrets(&neu);
+	dv_config_free(&d->cfg);
+	d->cfg = neu;
+	if (rc < 0) {
+		say(msg, msglen, "%s: peers reloaded, but the interface only in "
+			 "part: %s", d->cfg.path, err);
+		one_line(msg);
+		dv_log(LOG_ERR, "reload: %s", msg);
+		return EIO;
+	}
+	say(msg, msglen, "reloaded %s: %u peer%s added, %u removed, %u kept%s; "
+		 "%u address%s and %u route%s added, %u and %u removed%s", d->cfg.path,
+		 sum.peers_added, sum.peers_added == 1 ? "" : "s", sum.peers_removed,
+		 sum.peers_kept, sum.port_changed ? "; new listen port" : "",
+		 delta.addrs_added, delta.addrs_added == 1 ? "" : "es",
+		 delta.routes_added, delta.routes_added == 1 ? "" : "s",
+		 delta.addrs_removed, delta.routes_removed,
+		 delta.mtu_changed ? "; new MTU" : "");
+	one_line(msg);
+	dv_log(LOG_INFO, "%s", msg);
+	return 0;
+refused_free:
+	dv_config_free(&neu);
+refused:
+	one_line(msg);
+	dv_log(LOG_ERR, "reload refused, nothing changed: %s", msg);
+	return -1;
+}
+
+/* systemd (Type=notify) waits for READY=1 after RELOADING=1: a reload,
+ * by SIGHUP or by request, is done when both are sent. */
+static int daemon_reload(struct dv_daemon *d, char *msg, size_t msglen)
+{
+	int r;
+
+	dv_sd_notify("RELOADING=1");
+	r = do_reload(d, msg, msglen);
+	dv_sd_notify("READY=1");
+	return r;
+}
+
 static void on_signal(struct dv_ev *ev, uint32_t events)
 {
 	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, sig_ev);
@@ -298,12 +426,10 @@ static void on_signal(struct dv_ev *ev, uint32_t events)
 
 	while (read(ev->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			/* systemd (Type=notify) waits for READY=1 after
-			 * RELOADING=1: a reload is done when both are sent. */
-			dv_sd_notify("RELOADING=1");
-			dv_log(LOG_INFO, "SIGHUP ignored: change a running interface "
-			       "with `wg set`, or restart it");
-			dv_sd_notify("READY=1");
+			char msg[1200];
+
+			dv_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.path);
+			daemon_reload(d, msg, sizeof(msg)); /* logs the outcome */
 			continue;
 		}
 		dv_log(LOG_INFO, "%s received, stopping",
@@ -314,8 +440,25 @@ static void on_signal(struct dv_ev *ev, uint32_t events)
 
 static int on_uapi(void *arg, const char *req, size_t len, char **out, size_t *outlen)
 {
+	static const char reload_req[] = "reload=1\n\n";
 	struct dv_daemon *d = arg;
 
+	if (len == sizeof(reload_req) - 1 && !memcmp(req, reload_req, len)) {
+		char msg[1200], line[1300], *o;
+		int rc = daemon_reload(d, msg, sizeof(msg));
+		int n = snprintf(line, sizeof(line), "reload_message=%s\nerrno=%d\n\n", msg,
+				 rc ? (rc < 0 ? EINVAL : rc) : 0);
+
+		if (n < 0 || (size_t)n >= sizeof(line))
+			n = snprintf(line, sizeof(line), "errno=%d\n\n", rc ? EINVAL : 0);
+		o = realloc(*out, *outlen + (size_t)n);
+		if (!o)
+			return -1;
+		memcpy(o + *outlen, line, (size_t)n);
+		*out = o;
+		*outlen += (size_t)n;
+		return 0;
+	}
 	return dv_uapi_handle(d->dev, req, len, out, outlen) < 0 ? -1 : 0;
 }
 
@@ -469,6 +612,7 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		.set_listen_port = io_set_listen_port,
 		.set_fwmark = io_set_fwmark,
 	};
+	uint16_t file_port;
 
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
@@ -490,6 +634,7 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	d->timer_ev.fn = on_timer;
+	file_port = cfg->listen_port;
 	if (dv_udp_open(&d->udp, cfg->listen_port, err, errlen) < 0)
 		goto fail;
 	d->udp_ev.fd = d->udp.fd;
@@ -528,6 +673,12 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	d->running = 1;
 	dv_log(LOG_INFO, "%s is up: UDP port %u, MTU %u, %zu peer%s", d->ifname,
 	       d->udp.port, cfg->mtu, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");
+	/* The daemon keeps the config (taken from the caller, whose copy
+	 * is left empty) without its keys, for reloads. */
+	cfg->listen_port = file_port;
+	d->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	dv_reload_forget_secrets(&d->cfg);
 	return d;
 fail:
 	dv_daemon_free(d);
@@ -562,5 +713,6 @@ void dv_daemon_free(struct dv_daemon *d)
 		close(d->sig_ev.fd);
 	if (d->epfd >= 0)
 		close(d->epfd);
+	dv_config_free(&d->cfg);
 	free(d);
 }

@@ -124,16 +124,16 @@ static size_t addr_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-int dv_nl_add_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
-		   const struct dv_cidr *addr, char *err, size_t errlen)
+static int addr_msg(struct dv_nl *nl, int add, unsigned ifindex, const char *ifname,
+		    const struct dv_cidr *addr, char *err, size_t errlen)
 {
 	char buf[NL_MSG_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 	char text[DV_CIDR_STRLEN], what[DV_CIDR_STRLEN + 32];
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)addr->family;
 	ifa->ifa_prefixlen = addr->prefix;
@@ -147,14 +147,27 @@ int dv_nl_add_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 	mnl_attr_put(nlh, IFA_ADDRESS, addr_len(addr->family), addr->addr);
 	if (nl_talk(nl, nlh) < 0) {
 		dv_cidr_format(addr, text, sizeof(text));
-		snprintf(what, sizeof(what), "add address %s to", text);
+		snprintf(what, sizeof(what), "%s address %s %s", add ? "add" : "delete",
+			 text, add ? "to" : "from");
 		return fail(err, errlen, what, ifname);
 	}
 	return 0;
 }
 
-int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
-		    const struct dv_cidr *dst, char *err, size_t errlen)
+int dv_nl_add_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		   const struct dv_cidr *addr, char *err, size_t errlen)
+{
+	return addr_msg(nl, 1, ifindex, ifname, addr, err, errlen);
+}
+
+int dv_nl_del_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		   const struct dv_cidr *addr, char *err, size_t errlen)
+{
+	return addr_msg(nl, 0, ifindex, ifname, addr, err, errlen);
+}
+
+static int route_msg(struct dv_nl *nl, int add, unsigned ifindex, const char *ifname,
+		     const struct dv_cidr *dst, char *err, size_t errlen)
 {
 	char buf[NL_MSG_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -167,24 +180,39 @@ int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 		if (i >= net.prefix)
 			net.addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
 
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)net.family;
 	rtm->rtm_dst_len = net.prefix;
 	rtm->rtm_table = RT_TABLE_MAIN;
+	/* On delete the protocol matches only the routes added here, never
+	 * the kernel's prefix route of an address. */
 	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_scope = add ? RT_SCOPE_LINK : RT_SCOPE_NOWHERE;
 	rtm->rtm_type = RTN_UNICAST;
 	if (net.prefix)
 		mnl_attr_put(nlh, RTA_DST, addr_len(net.family), net.addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	if (nl_talk(nl, nlh) < 0) {
 		dv_cidr_format(&net, text, sizeof(text));
-		snprintf(what, sizeof(what), "add route %s via", text);
+		snprintf(what, sizeof(what), "%s route %s via", add ? "add" : "delete",
+			 text);
 		return fail(err, errlen, what, ifname);
 	}
 	return 0;
+}
+
+int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		    const struct dv_cidr *dst, char *err, size_t errlen)
+{
+	return route_msg(nl, 1, ifindex, ifname, dst, err, errlen);
+}
+
+int dv_nl_del_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		    const struct dv_cidr *dst, char *err, size_t errlen)
+{
+	return route_msg(nl, 0, ifindex, ifname, dst, err, errlen);
 }
 
 static int route_attr(const struct nlattr *a, void *data)

@@ -30,9 +30,13 @@ int dv_nl_set_up(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 		 char *err, size_t errlen);
 int dv_nl_add_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 		   const struct dv_cidr *addr, char *err, size_t errlen);
+int dv_nl_del_addr(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		   const struct dv_cidr *addr, char *err, size_t errlen);
 /* A route to the prefix (host bits ignored) through the interface, in the
- * main table, scope link. */
+ * main table, scope link; dv_nl_del_route removes one added so. */
 int dv_nl_add_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
+		    const struct dv_cidr *dst, char *err, size_t errlen);
+int dv_nl_del_route(struct dv_nl *nl, unsigned ifindex, const char *ifname,
 		    const struct dv_cidr *dst, char *err, size_t errlen);
 
 /* Where the kernel sends packets for one address now. */
