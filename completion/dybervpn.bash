@@ -31,7 +31,7 @@ _dybervpn() {
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	fi
-	local commands="up down status metrics check genkey pubkey benchmark version help"
+	local commands="up down reload set status metrics check genkey pubkey benchmark version help"
 
 	if [ "$cword" -eq 1 ]; then
 		mapfile -t COMPREPLY < <(compgen -W "$commands --help --version" -- "$cur")
@@ -59,9 +59,38 @@ _dybervpn() {
 			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_configured)" -f -- "$cur")
 		fi
 		;;
-	down)
+	down | reload)
 		[ "$cword" -eq 2 ] &&
 			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_running) -h --help" -- "$cur")
+		;;
+	set)
+		if [ "$cword" -eq 2 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_running) -h --help" -- "$cur")
+			return
+		fi
+		case $prev in
+		private-key | preshared-key | mldsa-public-key)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return
+			;;
+		mode)
+			mapfile -t COMPREPLY < <(compgen -W "classic hybrid pqonly" -- "$cur")
+			return
+			;;
+		persistent-keepalive | fwmark)
+			mapfile -t COMPREPLY < <(compgen -W "off" -- "$cur")
+			return
+			;;
+		peer | listen-port | endpoint | allowed-ips) return ;;
+		esac
+		local w in_peer=0
+		for w in "${words[@]:3:cword-3}"; do [ "$w" = peer ] && in_peer=1; done
+		if [ "$in_peer" = 1 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "peer remove preshared-key endpoint persistent-keepalive allowed-ips mode mldsa-public-key" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "listen-port fwmark private-key peer" -- "$cur")
+		fi
 		;;
 	status)
 		if [[ $cur == -* ]]; then

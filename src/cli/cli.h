@@ -13,7 +13,7 @@ int status_main(int argc, char **argv);
 int metrics_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int reload_main(int argc, char **argv);
-
+int set_main(int argc, char **argv);
 int benchmark_main(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct {
 	{ "up", up_main, "Bring up a tunnel from a config file" },
 	{ "down", down_main, "Take an interface down" },
 	{ "reload", reload_main, "Re-read an interface's config file, keep sessions" },
+	{ "set", set_main, "Change a running interface (wg set syntax, plus modes)" },
 	{ "status", status_main, "Show interfaces, peers, handshakes and traffic" },
 	{ "metrics", metrics_main, "Print counters in Prometheus text format" },
 	{ "check", check_main, "Check a config file and print what it means" },
