@@ -90,6 +90,8 @@ static tv_handler family(const char *name, const struct tv_rec *r)
 		return tv_mlkem;
 	if (strstr(name, "mldsa"))
 		return tv_mldsa;
+	if (tv_get(r, "budget") && tv_get(r, "initiation"))
+		return tv_fragments;
 	if (tv_get(r, "mode") && tv_get(r, "initiation"))
 		return tv_handshake;
 	return NULL;

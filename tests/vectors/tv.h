@@ -35,5 +35,6 @@ int tv_sha3(const struct tv_rec *r, char *msg, size_t msglen);
 int tv_mlkem(const struct tv_rec *r, char *msg, size_t msglen);
 int tv_mldsa(const struct tv_rec *r, char *msg, size_t msglen);
 int tv_handshake(const struct tv_rec *r, char *msg, size_t msglen);
+int tv_fragments(const struct tv_rec *r, char *msg, size_t msglen);
 
 #endif
