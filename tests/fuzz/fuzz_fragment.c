@@ -4,7 +4,10 @@
  * original byte for byte. Then the rest of the input is a stream of
  * arbitrary datagrams from a few sources, with time advancing: whatever
  * dv_frag_parse accepts goes into the table, which must stay within its
- * bounds and may only ever complete messages of their type's length. */
+ * bounds and may only ever complete messages of their type's length; a
+ * fragment that joins a partial message (dv_frag_joins, which the receive
+ * path uses to count a message once) is never refused for room, and no
+ * partial message outlives REKEY_TIMEOUT. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t sel = data[pos];
 		struct dv_frag f;
 		size_t olen = 0;
+		bool joins;
 		int rc;
 
 		now += (uint64_t)(data[pos + 1] >> 3) * (DV_NSEC_PER_SEC / 4);
@@ -97,8 +101,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			src[3] = sel >> 5;       /* a few IPv4 addresses */
 			src[7] = sel >> 4 & 1;   /* two IPv6 /64s */
 			src[15] = sel >> 1 & 7;  /* and hosts in them */
+			/* the receive path charges "under load" to the
+			 * fragment that opens a partial message: one that
+			 * joins can never be refused for lack of room */
+			dv_frag_expire(&tab, now);
+			joins = dv_frag_joins(&tab, &f, src, srclen);
 			rc = dv_frag_add(&tab, &f, src, srclen, sel & 8, now,
 					 out, &olen);
+			if (joins && (rc == DV_FRAG_SOURCE_FULL ||
+				      rc == DV_FRAG_TABLE_FULL))
+				abort();
+			if (!joins && (rc == DV_FRAG_DUPLICATE))
+				abort();
 			/* the bytes are the sender's: the whole-message checks
 			 * (type, length, macs) follow the reassembly */
 			if (rc == DV_FRAG_COMPLETE && olen != f.total)
@@ -106,6 +120,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		pos += len;
 		check_bounds();
+		/* a partial message never outlives REKEY_TIMEOUT */
+		if (dv_frag_partials(&tab) &&
+		    dv_frag_next_expiry(&tab) >
+			    now + (uint64_t)DV_REKEY_TIMEOUT * DV_NSEC_PER_SEC)
+			abort();
 	}
 	dv_frag_clear(&tab);
 	return 0;
