@@ -56,6 +56,8 @@ void dv_send_handshake(struct dv_peer *p, uint8_t *msg, size_t len)
 		send_raw(p, msg, len);
 		return;
 	}
+	if (!p->endpoint_len)
+		return; /* nowhere to send until the peer reaches us */
 	for (unsigned i = 0; i < count; i++) {
 		size_t n = dv_frag_make(frag, msg, len, d->hs_budget, i);
 
