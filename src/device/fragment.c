@@ -145,11 +145,17 @@ void dv_frag_clear(struct dv_frag_table *t)
 	ct_wipe(t, sizeof(*t));
 }
 
-/* A slot for a new partial message, or NULL (counted). */
+/* A slot for a new partial message, or NULL (counted). A source group
+ * that holds DV_FRAG_PER_SOURCE partial messages gives up its oldest for
+ * the new one, unless that one was proven by mac2 and the new one was
+ * not: a forger sharing a victim's address cannot hold the victim's slots
+ * below the load threshold, and once under load (mac2 required) it can no
+ * longer displace anything. */
 static struct dv_frag_slot *slot_new(struct dv_frag_table *t, const uint8_t *src,
 				     size_t srclen, bool proven, int *why)
 {
-	struct dv_frag_slot *free_slot = NULL, *oldest_unproven = NULL;
+	struct dv_frag_slot *free_slot = NULL, *oldest_unproven = NULL,
+			    *group_oldest = NULL;
 	unsigned in_group = 0;
 
 	for (unsigned i = 0; i < DV_FRAG_SLOTS; i++) {
@@ -160,15 +166,24 @@ static struct dv_frag_slot *slot_new(struct dv_frag_table *t, const uint8_t *src
 				free_slot = s;
 			continue;
 		}
-		in_group += same_group(s, src, srclen);
+		if (same_group(s, src, srclen)) {
+			in_group++;
+			if (!group_oldest || s->first_ns < group_oldest->first_ns)
+				group_oldest = s;
+		}
 		if (!s->proven &&
 		    (!oldest_unproven || s->first_ns < oldest_unproven->first_ns))
 			oldest_unproven = s;
 	}
 	if (in_group >= DV_FRAG_PER_SOURCE) {
-		t->stats.source_full++;
-		*why = DV_FRAG_SOURCE_FULL;
-		return NULL;
+		if (group_oldest->proven && !proven) {
+			t->stats.source_full++;
+			*why = DV_FRAG_SOURCE_FULL;
+			return NULL;
+		}
+		slot_wipe(group_oldest);
+		t->stats.source_replaced++;
+		return group_oldest;
 	}
 	if (free_slot)
 		return free_slot;

@@ -58,7 +58,7 @@ struct dv_frag_slot {
 
 struct dv_frag_stats {
 	uint64_t duplicate, mismatch, source_full, table_full, expired,
-		replaced, completed;
+		replaced, source_replaced, completed;
 };
 
 struct dv_frag_table {
@@ -71,7 +71,7 @@ enum dv_frag_result {
 	DV_FRAG_PENDING = 0,      /* kept, more to come */
 	DV_FRAG_DUPLICATE = -1,
 	DV_FRAG_MISMATCH = -2,    /* contradicts the partial message */
-	DV_FRAG_SOURCE_FULL = -3,
+	DV_FRAG_SOURCE_FULL = -3, /* its source holds 2, proven, and this is not */
 	DV_FRAG_TABLE_FULL = -4,
 };
 

@@ -239,6 +239,23 @@ static size_t forged_fragment(uint8_t *out, const uint8_t *pub, uint32_t sender,
 	return n;
 }
 
+/* The most partial messages one IPv4 source holds. */
+static unsigned max_per_source(const struct dv_frag_table *t)
+{
+	unsigned most = 0;
+
+	for (unsigned i = 0; i < DV_FRAG_SLOTS; i++) {
+		unsigned n = 0;
+
+		for (unsigned j = 0; j < DV_FRAG_SLOTS && t->slot[i].used; j++)
+			n += t->slot[j].used && t->slot[j].srclen == 6 &&
+			     !memcmp(t->slot[j].src, t->slot[i].src, 4);
+		if (n > most)
+			most = n;
+	}
+	return most;
+}
+
 /* A flood of mac1-valid fragments that never complete, from many
  * sources: the table holds at most 2 partial messages per source and 64
  * in all; the flood puts the device under load; a real initiator, given
@@ -259,14 +276,15 @@ static void test_flood(void)
 		dv_device_udp_rx(B.dev, frag, n, (struct sockaddr *)&evil,
 				 sizeof(evil));
 		T_CHECK(dv_frag_partials(B.dev->frag) <= DV_FRAG_SLOTS);
+		if (i % 500 == 0)
+			T_CHECK(max_per_source(B.dev->frag) <= DV_FRAG_PER_SOURCE);
 		clk += DV_NSEC_PER_SEC / 10000;
 	}
 	st = stats(&B);
 	T_CHECK(dv_frag_partials(B.dev->frag) <= DV_FRAG_SLOTS);
 	T_CHECK(st.rx_reassembled == 0 && st.rx_bad_mac == 0);
-	T_CHECK(st.rx_fragments <= 2 * 200 && st.rx_fragments > 0);
-	T_CHECK(B.dev->frag->stats.source_full + B.dev->frag->stats.table_full > 0 ||
-		B.dev->load_active);
+	T_CHECK(st.rx_fragments > 0);
+	T_CHECK(max_per_source(B.dev->frag) <= DV_FRAG_PER_SOURCE);
 	T_CHECK(B.dev->load_active); /* the flood counted */
 	B.nsent = 0;
 	/* The real initiator, during the flood. */

@@ -195,14 +195,48 @@ static void test_bounds_and_expiry(void)
 
 	dv_frag_clear(&tab);
 	fill_msg(7, DV_PQ_INITIATION_LEN, 1);
-	/* one /64, new senders and ports: two partial messages, no more */
+	/* one /64, new senders and ports: two partial messages, no more;
+	 * a new one takes the place of the group's oldest */
 	for (uint32_t s = 0; s < 5; s++) {
 		dv_le32_put(msg + DV_OFF_SENDER, s);
 		cut(DV_PQ_INITIATION_LEN, 1232);
 		src[15] = (uint8_t)s;
 		src[17] = (uint8_t)s;
-		T_CHECK(add(0, src, 18, false, now, &olen) ==
-			(s < DV_FRAG_PER_SOURCE ? DV_FRAG_PENDING : DV_FRAG_SOURCE_FULL));
+		T_CHECK(add(0, src, 18, false, now + s, &olen) == DV_FRAG_PENDING);
+		T_CHECK(dv_frag_partials(&tab) == (s < 2 ? s + 1 : 2));
+	}
+	T_CHECK(tab.stats.source_replaced == 3 && tab.stats.source_full == 0);
+	/* the survivors are the two newest: sender 3's message goes on */
+	dv_le32_put(msg + DV_OFF_SENDER, 3);
+	cut(DV_PQ_INITIATION_LEN, 1232);
+	src[15] = src[17] = 3;
+	T_CHECK(add(1, src, 18, false, now + 5, &olen) == DV_FRAG_PENDING);
+	dv_le32_put(msg + DV_OFF_SENDER, 0);
+	cut(DV_PQ_INITIATION_LEN, 1232);
+	src[15] = src[17] = 0;
+	T_CHECK(add(1, src, 18, false, now + 5, &olen) == DV_FRAG_PENDING); /* opened anew */
+	T_CHECK(tab.stats.source_replaced == 4 && dv_frag_partials(&tab) == 2);
+	dv_frag_clear(&tab);
+	/* partial messages proven by mac2 are not given up for an unproven
+	 * one; a proven one takes the place of the oldest */
+	for (uint32_t s = 0; s < 2; s++) {
+		dv_le32_put(msg + DV_OFF_SENDER, s);
+		cut(DV_PQ_INITIATION_LEN, 1232);
+		T_CHECK(add(0, src, 18, true, now + s, &olen) == DV_FRAG_PENDING);
+	}
+	dv_le32_put(msg + DV_OFF_SENDER, 7);
+	cut(DV_PQ_INITIATION_LEN, 1232);
+	T_CHECK(add(0, src, 18, false, now + 2, &olen) == DV_FRAG_SOURCE_FULL);
+	T_CHECK(add(0, src, 18, true, now + 2, &olen) == DV_FRAG_PENDING);
+	T_CHECK(tab.stats.source_full == 1 && tab.stats.source_replaced == 1);
+	dv_frag_clear(&tab);
+	fill_msg(7, DV_PQ_INITIATION_LEN, 1);
+	for (uint32_t s = 0; s < 2; s++) {
+		dv_le32_put(msg + DV_OFF_SENDER, s);
+		cut(DV_PQ_INITIATION_LEN, 1232);
+		src[15] = (uint8_t)s;
+		src[17] = (uint8_t)s;
+		T_CHECK(add(0, src, 18, false, now, &olen) == DV_FRAG_PENDING);
 	}
 	/* many /64s fill the table, then it refuses */
 	for (unsigned g = 1; g <= DV_FRAG_SLOTS; g++) {
