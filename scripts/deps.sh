@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs="build-essential pkg-config libsodium-dev libb2-dev libssl-dev libmnl-dev zlib1g-dev"
 test_pkgs="valgrind clang libclang-rt-dev iproute2 iputils-ping iperf3 wireguard-go wireguard-tools procps python3
-	systemd man-db groff-base bash-completion python3-prometheus-client"
+	systemd man-db groff-base bash-completion python3-prometheus-client strace"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
