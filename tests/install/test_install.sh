@@ -63,6 +63,8 @@ check "installed binary runs" "$D$P/bin/dybervpn" version
 check "installed binary is the build's" cmp build/dybervpn "$D$P/bin/dybervpn"
 unit=$D$P/lib/systemd/system/dybervpn@.service
 check "unit runs $P/bin/dybervpn up -f %i" grep -qx "ExecStart=$P/bin/dybervpn up -f %i" "$unit"
+check "unit reloads with dybervpn reload %i" grep -qx "ExecReload=$P/bin/dybervpn reload %i" "$unit"
+check "unit stops with dybervpn down %i" grep -qx "ExecStop=$P/bin/dybervpn down %i" "$unit"
 check "unit finds configs in /etc/dybervpn" grep -qx "Environment=DYBERVPN_CONFIG_DIR=/etc/dybervpn" "$unit"
 check "no @PLACEHOLDER@ left in the unit" bash -c "! grep -n '@[A-Z]*@' '$unit'"
 
