@@ -157,19 +157,26 @@ out:
 	return r;
 }
 
-static int parse_num(const char *what, const char *v, unsigned long max,
-		     unsigned long *out)
+/* Decimal, or (base 0, as `wg set`) 0x hex for a mark. */
+static int parse_num_base(const char *what, const char *v, unsigned long max,
+			  unsigned long *out, int base)
 {
 	char *end;
 
 	errno = 0;
-	*out = strtoul(v, &end, 10);
+	*out = strtoul(v, &end, base);
 	if (!*v || *end || errno || *out > max || v[0] == '-') {
 		fprintf(stderr, "dybervpn set: %s: '%s' is not a number from 0 to %lu\n",
 			what, v, max);
 		return -1;
 	}
 	return 0;
+}
+
+static int parse_num(const char *what, const char *v, unsigned long max,
+		     unsigned long *out)
+{
+	return parse_num_base(what, v, max, out, 10);
 }
 
 static int put_endpoint(struct req *r, const char *v)
@@ -280,7 +287,7 @@ static int build(struct req *r, int argc, char **argv)
 		} else if (!in_peer && !strcmp(w, "fwmark")) {
 			if (!strcmp(v, "off"))
 				n = 0;
-			else if (parse_num("fwmark", v, 0xffffffffUL, &n) < 0)
+			else if (parse_num_base("fwmark", v, 0xffffffffUL, &n, 0) < 0)
 				goto out;
 			put(r, "fwmark=%lu\n", n);
 		} else if (!in_peer && !strcmp(w, "private-key")) {

@@ -23,7 +23,7 @@ check "set up namespaces" setup_pair
 check "third namespace" make_ns "$NS_C"
 check "link A <-> C" link_ns "$NS_A" dva1 198.51.100.1 "$NS_C" dvc0 198.51.100.2
 
-genkeys a pqonly && genkeys b hybrid && genkeys c pqonly
+genkeys a pqonly && genkeys b hybrid && genkeys c pqonly && genkeys d classic
 # A has an ML-DSA key for later pqonly use; its peers start hybrid/classic.
 a_conf() { # a_conf PORT B_ALLOWED... : A's config, peer C added when WITH_C=1
 	local port=$1
@@ -112,6 +112,13 @@ check "address fd99::1/64 removed" sh -c "! ip netns exec '$NS_A' ip -6 addr sho
 check "the route to 10.98.2.0/24 went with B's allowed IP" sh -c "! ip netns exec '$NS_A' ip route show dev dvra | grep -q 10.98.2.0/24"
 check "the kernel's route of 10.99.0.1/24 stays" sh -c "ip netns exec '$NS_A' ip route show dev dvra | grep -q '^10.99.0.0/24'"
 check "traffic to B still flows" ping_ok "$NS_A" 10.99.0.2
+
+say "-- reload: a peer whose endpoint is a host name (resolved by the daemon)"
+a_conf 51830 10.99.0.2/32
+add_peer "$ETC/dvra.toml" "$d_pub" localhost:9 10.99.0.4/32
+check "reload exits 0" in_ns "$NS_A" "$DV" reload dvra
+check "the peer's endpoint is localhost's address" sh -c "ip netns exec '$NS_A' wg show dvra endpoints | grep -F '$d_pub' | grep -Eq '127.0.0.1:9|\[::1\]:9'"
+check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
 
 say "-- reload: B becomes the default route, and back"
 a_conf 51830 0.0.0.0/0

@@ -76,6 +76,14 @@ check "persistent-keepalive off" in_ns "$NS_A" "$DV" set dvsa peer "$b_pub" pers
 check "wg show: keepalive off" test "$(wg_field "$NS_A" dvsa persistent-keepalive)" = off
 check "listen-port" in_ns "$NS_A" "$DV" set dvsa listen-port 51825
 check "wg show: the listen port" test "$(in_ns "$NS_A" wg show dvsa listen-port)" = 51825
+check "fwmark (hex, as wg takes it)" in_ns "$NS_A" "$DV" set dvsa fwmark 0x33
+check "wg show: the fwmark" test "$(in_ns "$NS_A" wg show dvsa fwmark)" = 0x33
+check "fwmark off" in_ns "$NS_A" "$DV" set dvsa fwmark off
+check "wg show: fwmark off" test "$(in_ns "$NS_A" wg show dvsa fwmark)" = off
+printf '%s\n' "$a_priv" >"$TMP/a.key"
+hs3=$(wg_field "$NS_A" dvsa latest-handshakes)
+check "private-key (the same key)" in_ns "$NS_A" "$DV" set dvsa private-key "$TMP/a.key"
+check "the same private key keeps the session" sh -c "ip netns exec '$NS_A' ping -c 1 -W 2 10.99.0.2 >/dev/null && test \"\$(ip netns exec '$NS_A' wg show dvsa latest-handshakes | awk '{print \$2}')\" = '$hs3'"
 wg genpsk >"$TMP/psk"
 check "preshared-key, both sides" sh -c "ip netns exec '$NS_A' '$DV' set dvsa peer '$b_pub' preshared-key '$TMP/psk' && ip netns exec '$NS_B' '$DV' set dvsb peer '$a_pub' preshared-key '$TMP/psk'"
 check "wg show: a preshared key" test "$(wg_field "$NS_A" dvsa preshared-keys)" != "(none)"
