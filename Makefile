@@ -35,19 +35,22 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 TV_SRCS    := $(sort $(wildcard tests/vectors/*.c))
 CT_SRCS    := $(sort $(wildcard tests/ct/ct_*.c))
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Helpers of the netns tests and benchmarks (the flood generator).
+TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 
 LIB        := $(BUILD)/libdybervpn.a
 CLI        := $(BUILD)/dybervpn
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TV_BIN     := $(BUILD)/test-vectors
 CT_BINS    := $(patsubst tests/ct/%.c,$(BUILD)/ct/%,$(CT_SRCS))
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tools/dv-%,$(TOOL_SRCS))
 
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 CLI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 TV_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(TV_SRCS))
 
 
-all: $(LIB) $(CLI) $(UNIT_BINS) $(TV_BIN)
+all: $(LIB) $(CLI) $(UNIT_BINS) $(TV_BIN) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,6 +66,11 @@ $(CLI): $(CLI_OBJS) $(LIB)
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(SAY) "  LD      $@"
+	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tools/dv-%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(DV_CFLAGS) $(DV_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

@@ -34,6 +34,8 @@ struct st_iface {
 	char public_key[B64_KEY_LEN];
 	unsigned listen_port;
 	unsigned fwmark;
+	/* Device counters (handshakes dropped, cookie replies). */
+	uint64_t bad_mac, cookie_sent, cookie_limited, ratelimited;
 	struct st_peer *peers;
 	size_t n_peers;
 };
@@ -114,6 +116,14 @@ static int parse_get(char *resp, struct st_iface *ifc, char *err, size_t errlen)
 				ifc->listen_port = (unsigned)num(v);
 			else if (!strcmp(line, "fwmark"))
 				ifc->fwmark = (unsigned)num(v);
+			else if (!strcmp(line, "dropped_bad_mac"))
+				ifc->bad_mac = num(v);
+			else if (!strcmp(line, "cookie_replies_sent"))
+				ifc->cookie_sent = num(v);
+			else if (!strcmp(line, "dropped_cookie_limited"))
+				ifc->cookie_limited = num(v);
+			else if (!strcmp(line, "dropped_ratelimited"))
+				ifc->ratelimited = num(v);
 		} else if (!strcmp(line, "endpoint")) {
 			snprintf(p->endpoint, sizeof(p->endpoint), "%s", v);
 		} else if (!strcmp(line, "allowed_ip")) {
@@ -179,6 +189,11 @@ static void print_text(const struct st_iface *ifc, int first)
 	printf("  listening port: %u\n", ifc->listen_port);
 	if (ifc->fwmark)
 		printf("  fwmark: 0x%x\n", ifc->fwmark);
+	if (ifc->bad_mac || ifc->cookie_sent || ifc->cookie_limited || ifc->ratelimited)
+		printf("  handshakes dropped: %" PRIu64 " with a bad mac1, %" PRIu64
+		       " over the per-source limit\n  cookie replies: %" PRIu64
+		       " sent, %" PRIu64 " withheld (over their bound)\n",
+		       ifc->bad_mac, ifc->ratelimited, ifc->cookie_sent, ifc->cookie_limited);
 	for (size_t i = 0; i < ifc->n_peers; i++) {
 		const struct st_peer *p = &ifc->peers[i];
 
@@ -246,8 +261,13 @@ static void print_json(const struct st_iface *ifc, int first)
 	json_str(ifc->name);
 	printf(",\n      \"public_key\": ");
 	json_str_or_null(ifc->public_key);
-	printf(",\n      \"listen_port\": %u,\n      \"fwmark\": %u,\n      \"peers\": [",
-	       ifc->listen_port, ifc->fwmark);
+	printf(",\n      \"listen_port\": %u,\n      \"fwmark\": %u", ifc->listen_port,
+	       ifc->fwmark);
+	printf(",\n      \"handshakes_bad_mac\": %" PRIu64
+	       ",\n      \"handshakes_ratelimited\": %" PRIu64
+	       ",\n      \"cookie_replies_sent\": %" PRIu64
+	       ",\n      \"cookie_replies_limited\": %" PRIu64 ",\n      \"peers\": [",
+	       ifc->bad_mac, ifc->ratelimited, ifc->cookie_sent, ifc->cookie_limited);
 	for (size_t i = 0; i < ifc->n_peers; i++) {
 		const struct st_peer *p = &ifc->peers[i];
 

@@ -148,8 +148,8 @@ static bool check_macs(struct dv_device *d, const uint8_t *msg, size_t len,
 	load = charged ? load_now(d, now) : under_load(d, now);
 	if (!load)
 		return true;
-	st = cookie_check(&d->cookie, msg, len, src, srclen, now, true);
-	if (st != COOKIE_MAC_VALID_COOKIE) {
+	/* mac1 is known good: only mac2 is left to check. */
+	if (!cookie_check_mac2(&d->cookie, msg, len, src, srclen, now)) {
 		send_cookie_reply(d, msg, len, src, srclen, from, fromlen, now);
 		return false;
 	}
@@ -447,8 +447,7 @@ static void rx_fragment(struct dv_device *d, uint8_t *buf, size_t len,
 	opens = !dv_frag_joins(d->frag, &f, src, srclen);
 	load = opens ? under_load(d, now) : load_now(d, now);
 	if (load) {
-		if (cookie_check(&d->cookie, buf, len, src, srclen, now, true) !=
-		    COOKIE_MAC_VALID_COOKIE) {
+		if (!cookie_check_mac2(&d->cookie, buf, len, src, srclen, now)) {
 			if (f.number == 0)
 				send_cookie_reply(d, buf, len, src, srclen, from,
 						  fromlen, now);

@@ -51,6 +51,25 @@ static void cookie_make(struct cookie_checker *c, uint8_t cookie[DV_COOKIE_LEN],
 	dv_mac(cookie, c->secret, sizeof(c->secret), src, srclen);
 }
 
+bool cookie_check_mac2(struct cookie_checker *c, const uint8_t *msg, size_t len,
+		       const uint8_t *src, size_t srclen, uint64_t now_ns)
+{
+	static const uint8_t zero[DV_MAC_LEN];
+	uint8_t mac[DV_MAC_LEN], cookie[DV_COOKIE_LEN];
+	int bad;
+
+	/* mac2 is public: a zero one says "no cookie", checked first. */
+	if (len <= DV_MACS_LEN || !memcmp(msg + DV_OFF_MAC2(len), zero, DV_MAC_LEN))
+		return false;
+	cookie_make(c, cookie, src, srclen, now_ns);
+	dv_mac(mac, cookie, sizeof(cookie), msg, DV_OFF_MAC2(len));
+	bad = ct_memcmp(mac, msg + DV_OFF_MAC2(len), DV_MAC_LEN);
+	ct_declassify(&bad, sizeof(bad));
+	ct_wipe(mac, sizeof(mac));
+	ct_wipe(cookie, sizeof(cookie));
+	return !bad;
+}
+
 enum cookie_mac_state cookie_check(struct cookie_checker *c, const uint8_t *msg,
 				   size_t len, const uint8_t *src, size_t srclen,
 				   uint64_t now_ns, bool check_mac2)

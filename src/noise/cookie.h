@@ -57,6 +57,12 @@ void cookie_checker_init(struct cookie_checker *c, const uint8_t our_pub[DV_KEY_
 enum cookie_mac_state cookie_check(struct cookie_checker *c, const uint8_t *msg,
 				   size_t len, const uint8_t *src, size_t srclen,
 				   uint64_t now_ns, bool check_mac2);
+/* mac2 only, of a message whose mac1 cookie_check found valid: true when
+ * it matches the cookie of src. A mac2 of 16 zero bytes (the sender holds
+ * no cookie, docs/PROTOCOL.md §9.1) is refused without hashing, so a flood
+ * of cookie-less messages costs one hash each, not two. */
+bool cookie_check_mac2(struct cookie_checker *c, const uint8_t *msg, size_t len,
+		       const uint8_t *src, size_t srclen, uint64_t now_ns);
 /* Writes the type-3 reply to msg (whose mac1 was valid) into out: receiver
  * index = msg's sender index. Returns 0, or -1 when msg is too short. */
 int cookie_create_reply(struct cookie_checker *c,

@@ -43,6 +43,12 @@
 #define TUN_SLOT (((DV_HEADROOM + TUN_PKT_MAX + DV_TAILROOM) + 63) & ~(size_t)63)
 /* The device's timers run at least this often, whatever it asks for. */
 #define TIMER_MAX_NS (60ull * 1000000000ull)
+/* Datagrams of the handshake socket served per turn of the loop, after
+ * the data path's batches: under a flood the rest waits in (and beyond
+ * its size is dropped by) the kernel's queue of that socket, never in the
+ * data socket's. When no data is waiting, the loop turns at once and
+ * handshakes get the whole thread. */
+#define HS_BUDGET 32
 
 struct dv_daemon {
 	char ifname[IF_NAMESIZE];
@@ -60,7 +66,8 @@ struct dv_daemon {
 	 * keys wiped: the base a reload compares the file with. cfg.path is
 	 * the file's absolute path. */
 	struct dv_config cfg;
-	struct dv_ev tun_ev, udp_ev, timer_ev, sig_ev;
+	struct dv_ev tun_ev, udp_ev, hs_ev, timer_ev, sig_ev;
+	int hs_ready; /* the handshake socket is readable: served after data */
 	uint64_t timer_armed; /* absolute CLOCK_MONOTONIC ns, 0 = not armed */
 	uint8_t *tun_arena;
 	uint8_t *tun_pkts[TUN_BATCH];
@@ -161,9 +168,12 @@ static int io_set_listen_port(void *arg, uint16_t port, uint16_t *bound)
 		dv_log(LOG_WARNING, "listen port %u refused: %s", port, strerror(-r));
 		return r;
 	}
-	/* The old fd left the epoll set when it was closed. */
-	d->udp_ev.fd = d->udp.fd;
-	if (dv_ev_add(d->epfd, &d->udp_ev, EPOLLIN) < 0) {
+	/* The old fds left the epoll set when they were closed. */
+	d->udp_ev.fd = d->udp.q[DV_UDP_DATA].fd;
+	d->hs_ev.fd = d->udp.q[DV_UDP_HS].fd;
+	d->hs_ready = 0;
+	if (dv_ev_add(d->epfd, &d->udp_ev, EPOLLIN) < 0 ||
+	    (d->hs_ev.fd >= 0 && dv_ev_add(d->epfd, &d->hs_ev, EPOLLIN) < 0)) {
 		dv_log(LOG_ERR, "epoll: %s", strerror(errno));
 		d->running = 0;
 		return -errno;
@@ -267,13 +277,13 @@ static void on_tun(struct dv_ev *ev, uint32_t events)
 	tun_emit(d);
 }
 
-static void on_udp(struct dv_ev *ev, uint32_t events)
+/* Up to max buffers of queue q to the device; returns how many. */
+static unsigned udp_serve(struct dv_daemon *d, int q, unsigned max)
 {
-	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, udp_ev);
-	unsigned n = dv_udp_recv(&d->udp);
+	unsigned n = dv_udp_recv(&d->udp, q, max);
 
 	for (unsigned i = 0; i < n; i++) {
-		struct dv_udp_rx *r = &d->udp.rx[i];
+		struct dv_udp_rx *r = &d->udp.q[q].rx[i];
 
 		/* With GRO one buffer holds several datagrams of r->seg bytes. */
 		for (size_t off = 0; off < r->len; off += r->seg) {
@@ -283,8 +293,26 @@ static void on_udp(struct dv_ev *ev, uint32_t events)
 					 (struct sockaddr *)&r->from, r->fromlen);
 		}
 	}
+	/* Decrypted packets to the TUN; what the device answered (data,
+	 * handshake responses, cookie replies) leaves in one sendmmsg. */
 	dv_gro_flush(&d->gro);
 	dv_udp_flush(&d->udp);
+	return n;
+}
+
+static void on_udp(struct dv_ev *ev, uint32_t events)
+{
+	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, udp_ev);
+
+	udp_serve(d, DV_UDP_DATA, DV_UDP_BATCH);
+}
+
+/* The handshake socket waits until the turn's data is served. */
+static void on_udp_hs(struct dv_ev *ev, uint32_t events)
+{
+	struct dv_daemon *d = DV_CONTAINER_OF(ev, struct dv_daemon, hs_ev);
+
+	d->hs_ready = 1;
 }
 
 static void on_timer(struct dv_ev *ev, uint32_t events)
@@ -543,6 +571,12 @@ int dv_daemon_run(struct dv_daemon *d)
 
 			ev->fn(ev, evs[i].events);
 		}
+		/* Data first, then a bounded share for handshakes: what is
+		 * left stays readable and comes back at the next turn. */
+		if (d->hs_ready) {
+			d->hs_ready = 0;
+			udp_serve(d, DV_UDP_HS, HS_BUDGET);
+		}
 		run_timers(d);
 	}
 	return 0;
@@ -618,8 +652,8 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	d->epfd = d->tun_ev.fd = d->udp_ev.fd = d->timer_ev.fd = d->sig_ev.fd = -1;
-	d->udp.fd = -1;
+	d->epfd = d->tun_ev.fd = d->udp_ev.fd = d->hs_ev.fd = d->timer_ev.fd = d->sig_ev.fd = -1;
+	d->udp.fd = d->udp.q[DV_UDP_DATA].fd = d->udp.q[DV_UDP_HS].fd = -1;
 	d->ctl.ev.fd = -1;
 	d->mhttp.ev.fd = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", dv_daemon_ifname(cfg));
@@ -637,8 +671,10 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	file_port = cfg->listen_port;
 	if (dv_udp_open(&d->udp, cfg->listen_port, err, errlen) < 0)
 		goto fail;
-	d->udp_ev.fd = d->udp.fd;
+	d->udp_ev.fd = d->udp.q[DV_UDP_DATA].fd;
 	d->udp_ev.fn = on_udp;
+	d->hs_ev.fd = d->udp.q[DV_UDP_HS].fd;
+	d->hs_ev.fn = on_udp_hs;
 	cfg->listen_port = d->udp.port;
 	d->dev = dv_device_new(cfg, &io, err, errlen);
 	if (!d->dev)
@@ -656,6 +692,7 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	d->pidfile = 1;
 	if (dv_ev_add(d->epfd, &d->tun_ev, EPOLLIN) < 0 ||
 	    dv_ev_add(d->epfd, &d->udp_ev, EPOLLIN) < 0 ||
+	    (d->hs_ev.fd >= 0 && dv_ev_add(d->epfd, &d->hs_ev, EPOLLIN) < 0) ||
 	    dv_ev_add(d->epfd, &d->timer_ev, EPOLLIN) < 0 ||
 	    dv_ev_add(d->epfd, &d->sig_ev, EPOLLIN) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));

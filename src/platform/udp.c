@@ -1,6 +1,7 @@
 #include "platform/udp.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -31,29 +32,39 @@ static void set_bufsize(int fd, int force, int plain)
 		setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v));
 }
 
-/* A bound, non-blocking socket, or a negative errno. *gso and *gro say
- * which offloads the kernel accepted. */
-static int udp_socket(uint16_t port, int *family, uint16_t *bound, int *gso, int *gro)
+/* The steering program, run by the kernel on each datagram's UDP payload
+ * to pick a socket of the port's SO_REUSEPORT group by its index (the
+ * order the sockets were bound): transport data (type 4) to socket 0,
+ * everything else to socket 1. An empty datagram fails the load and
+ * returns 0. A returned index with no socket behind it (the handshake
+ * socket could not be bound) falls back to the kernel's hash. */
+static const struct sock_filter steer_prog[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4 /* DV_MSG_DATA */, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, DV_UDP_DATA),
+	BPF_STMT(BPF_RET | BPF_K, DV_UDP_HS),
+};
+
+/* A new non-blocking socket with our options, not bound; or a negative
+ * errno. *family may change from AF_INET6 to AF_INET when the host has no
+ * IPv6. *gso and *gro say which offloads the kernel accepted. */
+static int new_socket(int *family, int *gso, int *gro)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_ANY_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_ANY) };
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	int fd, zero = 0, v;
 
-	*family = AF_INET6;
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 && errno == EAFNOSUPPORT) {
+	fd = socket(*family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT && *family == AF_INET6) {
 		*family = AF_INET; /* IPv6 disabled on this host */
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	}
 	if (fd < 0)
 		return -errno;
 	if (*family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
-		goto fail;
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) {
+		v = -errno;
+		close(fd);
+		return v;
+	}
 	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF);
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF);
 	/* pqonly handshakes (4.6 KB) exceed a 1500-byte path and travel as IP
@@ -67,59 +78,165 @@ static int udp_socket(uint16_t port, int *family, uint16_t *bound, int *gso, int
 		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &zero, sizeof(zero));
 	}
 	/* Offloads are optional: a kernel without them (before 4.18 and
-	 * 5.0) refuses the option and we send and receive one by one. */
+	 * 5.0) refuses the option and we send and receive one by one. Both
+	 * sockets of a steered pair ask for GRO: the kernel decides to
+	 * coalesce before it runs the steering program. */
 	v = 1;
 	*gro = setsockopt(fd, SOL_UDP, UDP_GRO, &v, sizeof(v)) == 0;
 	*gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
-	if (*family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
-				: bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
-		goto fail;
+	return fd;
+}
+
+static int bind_port(int fd, int family, uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_ANY) };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+			       : bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
+		return -errno;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		goto fail;
+		return -errno;
 	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						: ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
+	return 0;
+}
+
+/* SO_REUSEPORT and the steering program on the first socket, before it
+ * is bound: a socket that already carries a program is not let into
+ * another's group, so binding still fails on a port in use, and port 0
+ * still picks a free one. */
+static int attach_steering(int fd)
+{
+	struct sock_fprog prog = { .len = sizeof(steer_prog) / sizeof(steer_prog[0]),
+				   .filter = (struct sock_filter *)steer_prog };
+	int one = 1, zero = 0, e;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0) {
+		e = -errno;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &zero, sizeof(zero));
+		return e;
+	}
+	return 0;
+}
+
+/* The bound sockets: fds[DV_UDP_DATA], and fds[DV_UDP_HS] (-1 without
+ * steering); 0 or a negative errno. Why steering is off goes to *why. */
+static int udp_sockets(uint16_t port, int fds[DV_UDP_NQ], int *family, uint16_t *bound,
+		       int *gso, int *gro, int *why)
+{
+	int steer, r, g2, s2, fam2;
+
+	fds[DV_UDP_DATA] = fds[DV_UDP_HS] = -1;
+	*why = 0;
+	*family = AF_INET6;
+	r = new_socket(family, gso, gro);
+	if (r < 0)
+		return r;
+	fds[DV_UDP_DATA] = r;
+	steer = attach_steering(r);
+	if (steer < 0)
+		*why = -steer;
+	r = bind_port(fds[DV_UDP_DATA], *family, port, bound);
+	if (r < 0)
+		goto fail;
+	if (steer < 0)
+		return 0;
+	fam2 = *family;
+	r = new_socket(&fam2, &s2, &g2);
+	if (r >= 0) {
+		int one = 1, fd = r;
+
+		r = 0;
+		if (fam2 != *family ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+		    (r = bind_port(fd, fam2, *bound, &(uint16_t){ 0 })) < 0) {
+			*why = r < 0 ? -r : errno ? errno : EAFNOSUPPORT;
+			close(fd);
+		} else {
+			fds[DV_UDP_HS] = fd;
+		}
+	} else {
+		*why = -r;
+	}
+	return 0;
 fail:
-	v = -errno;
-	close(fd);
-	return v;
+	close(fds[DV_UDP_DATA]);
+	fds[DV_UDP_DATA] = -1;
+	return r;
+}
+
+static void log_steering(int why)
+{
+	if (why)
+		dv_log(LOG_WARNING, "udp: no separate handshake socket (%s): data and "
+		       "handshakes share one receive queue", strerror(why));
+}
+
+static void rxq_close(struct dv_udp_rxq *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+	if (q->arena)
+		munmap(q->arena, (size_t)DV_UDP_BATCH * DV_UDP_MAX);
+	q->arena = NULL;
+}
+
+/* Anonymous mappings: only the pages packets touch become resident. */
+static int rxq_init(struct dv_udp_rxq *q)
+{
+	q->arena = mmap(NULL, (size_t)DV_UDP_BATCH * DV_UDP_MAX, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->arena == MAP_FAILED) {
+		q->arena = NULL;
+		return -1;
+	}
+	for (unsigned i = 0; i < DV_UDP_BATCH; i++) {
+		q->rx[i].buf = q->arena + (size_t)i * DV_UDP_MAX;
+		q->iov[i].iov_base = q->rx[i].buf;
+		q->iov[i].iov_len = DV_UDP_MAX;
+	}
+	return 0;
 }
 
 int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen)
 {
 	size_t arena = (size_t)DV_UDP_BATCH * DV_UDP_MAX;
-	int fd;
+	int fds[DV_UDP_NQ], r, why;
 
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
-	fd = udp_socket(port, &u->family, &u->port, &u->gso, &u->gro);
-	if (fd < 0) {
+	for (int i = 0; i < DV_UDP_NQ; i++)
+		u->q[i].fd = -1;
+	r = udp_sockets(port, fds, &u->family, &u->port, &u->gso, &u->gro, &why);
+	if (r < 0) {
 		if (port)
-			snprintf(err, errlen, "udp: bind port %u: %s", port, strerror(-fd));
+			snprintf(err, errlen, "udp: bind port %u: %s", port, strerror(-r));
 		else
-			snprintf(err, errlen, "udp: socket: %s", strerror(-fd));
+			snprintf(err, errlen, "udp: socket: %s", strerror(-r));
 		return -1;
 	}
-	u->fd = fd;
+	log_steering(why);
+	for (int i = 0; i < DV_UDP_NQ; i++)
+		u->q[i].fd = fds[i];
+	u->fd = fds[DV_UDP_DATA];
 	u->gso_max_seg = DV_UDP_MAX;
-	/* Anonymous mappings: only the pages packets touch become resident. */
-	u->rx_arena = mmap(NULL, arena, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	u->tx_arena = mmap(NULL, arena, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (u->rx_arena == MAP_FAILED || u->tx_arena == MAP_FAILED) {
+	if (u->tx_arena == MAP_FAILED)
+		u->tx_arena = NULL;
+	if (!u->tx_arena || rxq_init(&u->q[DV_UDP_DATA]) < 0 ||
+	    (u->q[DV_UDP_HS].fd >= 0 && rxq_init(&u->q[DV_UDP_HS]) < 0)) {
 		snprintf(err, errlen, "udp: buffers: %s", strerror(errno));
-		if (u->rx_arena == MAP_FAILED)
-			u->rx_arena = NULL;
-		if (u->tx_arena == MAP_FAILED)
-			u->tx_arena = NULL;
 		dv_udp_close(u);
 		return -1;
-	}
-	for (unsigned i = 0; i < DV_UDP_BATCH; i++) {
-		u->rx[i].buf = u->rx_arena + (size_t)i * DV_UDP_MAX;
-		u->rx_iov[i].iov_base = u->rx[i].buf;
-		u->rx_iov[i].iov_len = DV_UDP_MAX;
 	}
 	return 0;
 }
@@ -128,34 +245,51 @@ void dv_udp_close(struct dv_udp *u)
 {
 	size_t arena = (size_t)DV_UDP_BATCH * DV_UDP_MAX;
 
-	if (u->fd >= 0)
-		close(u->fd);
+	for (int i = 0; i < DV_UDP_NQ; i++)
+		rxq_close(&u->q[i]);
 	u->fd = -1;
-	if (u->rx_arena)
-		munmap(u->rx_arena, arena);
 	if (u->tx_arena)
 		munmap(u->tx_arena, arena);
-	u->rx_arena = u->tx_arena = NULL;
+	u->tx_arena = NULL;
 }
 
 int dv_udp_rebind(struct dv_udp *u, uint16_t port)
 {
-	int family, gso, gro;
+	int family, gso, gro, why, fds[DV_UDP_NQ];
 	uint16_t bound;
-	int fd = udp_socket(port, &family, &bound, &gso, &gro);
+	int r = udp_sockets(port, fds, &family, &bound, &gso, &gro, &why);
 
-	if (fd < 0)
-		return fd;
-	if (u->fwmark &&
-	    setsockopt(fd, SOL_SOCKET, SO_MARK, &u->fwmark, sizeof(u->fwmark)) < 0) {
-		int e = -errno;
+	if (r < 0)
+		return r;
+	for (int i = 0; i < DV_UDP_NQ && u->fwmark; i++) {
+		if (fds[i] >= 0 &&
+		    setsockopt(fds[i], SOL_SOCKET, SO_MARK, &u->fwmark, sizeof(u->fwmark)) < 0) {
+			int e = -errno;
 
-		close(fd);
-		return e;
+			for (int j = 0; j < DV_UDP_NQ; j++)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			return e;
+		}
 	}
+	/* The handshake socket's buffers are made before anything is
+	 * swapped: on failure the old sockets stay. */
+	if (fds[DV_UDP_HS] >= 0 && !u->q[DV_UDP_HS].arena &&
+	    rxq_init(&u->q[DV_UDP_HS]) < 0) {
+		r = -errno;
+		for (int j = 0; j < DV_UDP_NQ; j++)
+			if (fds[j] >= 0)
+				close(fds[j]);
+		return r;
+	}
+	log_steering(why);
 	dv_udp_flush(u);
-	close(u->fd);
-	u->fd = fd;
+	for (int i = 0; i < DV_UDP_NQ; i++) {
+		if (u->q[i].fd >= 0)
+			close(u->q[i].fd);
+		u->q[i].fd = fds[i];
+	}
+	u->fd = fds[DV_UDP_DATA];
 	u->family = family;
 	u->port = bound;
 	u->gso = gso;
@@ -165,8 +299,10 @@ int dv_udp_rebind(struct dv_udp *u, uint16_t port)
 
 int dv_udp_set_fwmark(struct dv_udp *u, uint32_t mark)
 {
-	if (setsockopt(u->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
-		return -errno;
+	for (int i = 0; i < DV_UDP_NQ; i++)
+		if (u->q[i].fd >= 0 &&
+		    setsockopt(u->q[i].fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+			return -errno;
 	u->fwmark = mark;
 	return 0;
 }
@@ -193,43 +329,48 @@ static void unmap_v4(struct dv_udp_rx *r)
 	r->fromlen = sizeof(s4);
 }
 
-unsigned dv_udp_recv(struct dv_udp *u)
+unsigned dv_udp_recv(struct dv_udp *u, int qi, unsigned max)
 {
+	struct dv_udp_rxq *q = &u->q[qi];
 	int n;
 
-	for (unsigned i = 0; i < DV_UDP_BATCH; i++) {
-		struct msghdr *h = &u->rx_msgs[i].msg_hdr;
+	if (q->fd < 0 || !max)
+		return 0;
+	if (max > DV_UDP_BATCH)
+		max = DV_UDP_BATCH;
+	for (unsigned i = 0; i < max; i++) {
+		struct msghdr *h = &q->msgs[i].msg_hdr;
 
-		h->msg_name = &u->rx[i].from;
-		h->msg_namelen = sizeof(u->rx[i].from);
-		h->msg_iov = &u->rx_iov[i];
+		h->msg_name = &q->rx[i].from;
+		h->msg_namelen = sizeof(q->rx[i].from);
+		h->msg_iov = &q->iov[i];
 		h->msg_iovlen = 1;
-		h->msg_control = u->rx_cmsg[i].buf;
-		h->msg_controllen = sizeof(u->rx_cmsg[i].buf);
+		h->msg_control = q->cmsg[i].buf;
+		h->msg_controllen = sizeof(q->cmsg[i].buf);
 		h->msg_flags = 0;
 	}
 	do
-		n = recvmmsg(u->fd, u->rx_msgs, DV_UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(q->fd, q->msgs, max, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return 0; /* EAGAIN; ICMP errors (ECONNREFUSED) are not ours to act on */
 	for (int i = 0; i < n; i++) {
-		struct msghdr *h = &u->rx_msgs[i].msg_hdr;
+		struct msghdr *h = &q->msgs[i].msg_hdr;
 		struct cmsghdr *c;
 
-		u->rx[i].len = u->rx_msgs[i].msg_len;
-		u->rx[i].seg = u->rx[i].len;
-		u->rx[i].fromlen = h->msg_namelen;
+		q->rx[i].len = q->msgs[i].msg_len;
+		q->rx[i].seg = q->rx[i].len;
+		q->rx[i].fromlen = h->msg_namelen;
 		for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 			int seg;
 
 			if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
 				continue;
 			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
-			if (seg > 0 && (size_t)seg < u->rx[i].len)
-				u->rx[i].seg = (size_t)seg;
+			if (seg > 0 && (size_t)seg < q->rx[i].len)
+				q->rx[i].seg = (size_t)seg;
 		}
-		unmap_v4(&u->rx[i]);
+		unmap_v4(&q->rx[i]);
 	}
 	return (unsigned)n;
 }

@@ -1,6 +1,6 @@
-/* The UDP socket: one dual-stack IPv6 socket (IPv4 peers appear as
- * v4-mapped addresses on the wire and as plain sockaddr_in to the device),
- * batched both ways: recvmmsg fills DV_UDP_BATCH preallocated buffers per
+/* The UDP sockets: dual-stack IPv6 (IPv4 peers appear as v4-mapped
+ * addresses on the wire and as plain sockaddr_in to the device), batched
+ * both ways: recvmmsg fills DV_UDP_BATCH preallocated buffers per
  * call, and datagrams the device sends are queued and flushed with
  * sendmmsg after each batch of input (docs/DATAPATH.md). Nothing is
  * allocated per packet.
@@ -8,7 +8,17 @@
  * Offloads, where the kernel has them: runs of equal-sized datagrams to
  * one destination leave as one UDP GSO send (UDP_SEGMENT), and with UDP_GRO
  * the kernel may hand over several datagrams of one sender coalesced in
- * one buffer, split here by their segment size. */
+ * one buffer, split here by their segment size.
+ *
+ * Two sockets share the port (SO_REUSEPORT) and the kernel steers each
+ * datagram by its first byte (a classic BPF program attached with
+ * SO_ATTACH_REUSEPORT_CBPF): transport data (type 4) to the data socket,
+ * every other type (handshake messages, cookie replies, fragments, junk)
+ * to the handshake socket. Each has its own receive buffer, so a flood of
+ * handshake messages fills only its own queue and the kernel drops there,
+ * while the data socket's queue stays free for the tunnel. The daemon
+ * serves data first and handshakes within a budget per turn of its loop.
+ * A kernel that refuses the program leaves one socket for everything. */
 #ifndef DV_PLATFORM_UDP_H
 #define DV_PLATFORM_UDP_H
 
@@ -30,22 +40,32 @@ struct dv_udp_rx {
 	socklen_t fromlen;
 };
 
-struct dv_udp {
+/* The receive queues: q[DV_UDP_DATA] is the socket everything is sent
+ * from; q[DV_UDP_HS].fd is -1 when the kernel did not take the steering
+ * program (then the data socket receives every type). */
+enum { DV_UDP_DATA = 0, DV_UDP_HS = 1, DV_UDP_NQ = 2 };
+
+/* One socket's receive side: rx[i] valid for i < the count dv_udp_recv
+ * returned, until the next dv_udp_recv on this queue. */
+struct dv_udp_rxq {
 	int fd;
+	struct dv_udp_rx rx[DV_UDP_BATCH];
+	struct mmsghdr msgs[DV_UDP_BATCH];
+	struct iovec iov[DV_UDP_BATCH];
+	uint8_t *arena;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cmsg[DV_UDP_BATCH];
+};
+
+struct dv_udp {
+	int fd;        /* the data socket: q[DV_UDP_DATA].fd; sends go here */
 	int family;    /* AF_INET6 (dual-stack), or AF_INET without IPv6 */
 	uint16_t port; /* bound port, host order */
 	uint32_t fwmark;
 
-	/* Receive side: rx[i] valid for i < the count dv_udp_recv returned,
-	 * until the next dv_udp_recv. */
-	struct dv_udp_rx rx[DV_UDP_BATCH];
-	struct mmsghdr rx_msgs[DV_UDP_BATCH];
-	struct iovec rx_iov[DV_UDP_BATCH];
-	uint8_t *rx_arena;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} rx_cmsg[DV_UDP_BATCH];
+	struct dv_udp_rxq q[DV_UDP_NQ];
 	int gro; /* UDP_GRO enabled */
 
 	/* Send queue. A datagram whose bytes lie in a stable region (see
@@ -71,14 +91,16 @@ struct dv_udp {
 	uint64_t last_err_log_ns;
 };
 
-/* Opens and binds the socket on port (0: the kernel picks one; u->port
- * tells which). Returns 0, or -1 with a message in err. */
+/* Opens and binds the sockets on port (0: the kernel picks one; u->port
+ * tells which). Returns 0, or -1 with a message in err. Without the
+ * steering program (an old kernel) one socket is opened and a line
+ * logged. */
 int dv_udp_open(struct dv_udp *u, uint16_t port, char *err, size_t errlen);
 void dv_udp_close(struct dv_udp *u);
 
-/* Binds a new socket on port and, on success, swaps it in for the old one
- * (whose fd is closed: the caller re-registers u->fd with its loop). On
- * failure returns a negative errno and keeps the old socket. */
+/* Binds new sockets on port and, on success, swaps them in for the old
+ * ones (whose fds are closed: the caller re-registers q[].fd with its
+ * loop). On failure returns a negative errno and keeps the old sockets. */
 int dv_udp_rebind(struct dv_udp *u, uint16_t port);
 /* SO_MARK on the socket (needs CAP_NET_ADMIN); 0 or a negative errno. */
 int dv_udp_set_fwmark(struct dv_udp *u, uint32_t mark);
@@ -87,11 +109,11 @@ int dv_udp_set_fwmark(struct dv_udp *u, uint32_t mark);
  * dv_udp_flush, so they are queued without a copy. */
 void dv_udp_set_stable(struct dv_udp *u, const uint8_t *p, size_t len);
 
-/* Receives up to DV_UDP_BATCH buffers into u->rx; returns how many (0
- * when none is waiting). Each holds len bytes: one datagram, or with GRO
- * several of seg bytes each (the last may be shorter), all from one
- * sender. */
-unsigned dv_udp_recv(struct dv_udp *u);
+/* Receives up to max (at most DV_UDP_BATCH) buffers from queue q into
+ * u->q[q].rx; returns how many (0 when none is waiting). Each holds len
+ * bytes: one datagram, or with GRO several of seg bytes each (the last
+ * may be shorter), all from one sender. */
+unsigned dv_udp_recv(struct dv_udp *u, int q, unsigned max);
 
 /* Queues one datagram; flushes first when the queue is full. */
 void dv_udp_queue(struct dv_udp *u, const struct sockaddr *to,

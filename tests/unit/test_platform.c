@@ -121,28 +121,111 @@ struct dgram {
 	socklen_t fromlen;
 };
 
-/* Receives until want datagrams (or 2 s); returns how many. */
-static unsigned recv_wait(struct dv_udp *u, struct dgram *out, unsigned want)
+/* Receives from queue q until want datagrams (or 2 s); returns how many. */
+static unsigned recv_q(struct dv_udp *u, int q, struct dgram *out, unsigned want)
 {
+	struct dv_udp_rxq *rq = &u->q[q];
 	unsigned got = 0;
 
 	for (int i = 0; i < 100 && got < want; i++) {
-		struct pollfd p = { .fd = u->fd, .events = POLLIN };
+		struct pollfd p = { .fd = rq->fd, .events = POLLIN };
 		unsigned n;
 
 		poll(&p, 1, 20);
-		n = dv_udp_recv(u);
+		n = dv_udp_recv(u, q, DV_UDP_BATCH);
 		for (unsigned j = 0; j < n; j++)
-			for (size_t off = 0; off < u->rx[j].len && got < want; off += u->rx[j].seg) {
-				out[got].p = u->rx[j].buf + off;
-				out[got].len = u->rx[j].len - off < u->rx[j].seg
-						       ? u->rx[j].len - off : u->rx[j].seg;
-				out[got].from = u->rx[j].from;
-				out[got].fromlen = u->rx[j].fromlen;
+			for (size_t off = 0; off < rq->rx[j].len && got < want; off += rq->rx[j].seg) {
+				out[got].p = rq->rx[j].buf + off;
+				out[got].len = rq->rx[j].len - off < rq->rx[j].seg
+						       ? rq->rx[j].len - off : rq->rx[j].seg;
+				out[got].from = rq->rx[j].from;
+				out[got].fromlen = rq->rx[j].fromlen;
 				got++;
 			}
 	}
 	return got;
+}
+
+/* Datagrams of the tests below that are not type 4: the handshake queue
+ * when the kernel steers, else the one socket. */
+static unsigned recv_wait(struct dv_udp *u, struct dgram *out, unsigned want)
+{
+	return recv_q(u, u->q[DV_UDP_HS].fd >= 0 ? DV_UDP_HS : DV_UDP_DATA, out, want);
+}
+
+/* Waits up to 20 ms for a datagram on queue q; 1 when one came. */
+static int queue_has(struct dv_udp *u, int q)
+{
+	struct pollfd p = { .fd = u->q[q].fd, .events = POLLIN };
+
+	return u->q[q].fd >= 0 && poll(&p, 1, 20) == 1;
+}
+
+/* Steering by the first byte, over IPv4 and IPv6 to the dual-stack pair:
+ * type 4 reaches the data socket only, every other type the handshake
+ * socket only; after a rebind too; a second pair cannot take a port in
+ * use. */
+static void steer_one(struct dv_udp *a, struct dv_udp *b, const struct sockaddr *to,
+		      socklen_t tolen, const char *what)
+{
+	static struct dgram dg[8];
+	uint8_t msg[148] = { 0 };
+	static const uint8_t types[] = { 1, 2, 3, 5, 6, 7, 9, 0, 255 };
+
+	for (size_t i = 0; i < sizeof(types); i++) {
+		unsigned n;
+		int ok;
+
+		msg[0] = types[i];
+		dv_udp_queue(a, to, tolen, msg, sizeof(msg));
+		dv_udp_flush(a);
+		n = recv_q(b, DV_UDP_HS, dg, 1);
+		ok = n == 1 && dg[0].len == sizeof(msg) && dg[0].p[0] == types[i] &&
+		     !queue_has(b, DV_UDP_DATA);
+		if (!ok) {
+			fprintf(stderr, "%s: type %u not on the handshake socket alone\n",
+				what, types[i]);
+			dv_udp_recv(b, DV_UDP_DATA, DV_UDP_BATCH);
+		}
+		T_CHECK(ok);
+	}
+	msg[0] = 4;
+	dv_udp_queue(a, to, tolen, msg, sizeof(msg));
+	dv_udp_flush(a);
+	T_CHECK(recv_q(b, DV_UDP_DATA, dg, 1) == 1 && dg[0].p[0] == 4 && !queue_has(b, DV_UDP_HS));
+}
+
+static void test_udp_steering(void)
+{
+	struct dv_udp a, b, c;
+	struct sockaddr_in to4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	char err[256];
+
+	T_CHECK(dv_udp_open(&a, 0, err, sizeof(err)) == 0);
+	T_CHECK(dv_udp_open(&b, 0, err, sizeof(err)) == 0);
+	printf("udp steering: %s\n", b.q[DV_UDP_HS].fd >= 0 ? "on" : "off (one socket)");
+	/* The kernels this project supports (5.x and later) all take it. */
+	T_CHECK(b.q[DV_UDP_HS].fd >= 0);
+	if (b.q[DV_UDP_HS].fd < 0)
+		goto out;
+	to4.sin_port = htons(b.port);
+	to4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	steer_one(&a, &b, (struct sockaddr *)&to4, sizeof(to4), "IPv4");
+	if (b.family == AF_INET6) {
+		to6.sin6_port = htons(b.port);
+		steer_one(&a, &b, (struct sockaddr *)&to6, sizeof(to6), "IPv6");
+	}
+	/* A port in use stays in use: no pair joins another's group. */
+	T_CHECK(dv_udp_open(&c, b.port, err, sizeof(err)) < 0);
+	T_CHECK(strstr(err, "in use") != NULL);
+	/* A listen-port change steers on the new port. */
+	T_CHECK(dv_udp_rebind(&b, 0) == 0 && b.q[DV_UDP_HS].fd >= 0);
+	to4.sin_port = htons(b.port);
+	steer_one(&a, &b, (struct sockaddr *)&to4, sizeof(to4), "IPv4 after rebind");
+out:
+	dv_udp_close(&a);
+	dv_udp_close(&b);
 }
 
 static void test_udp(void)
@@ -215,7 +298,7 @@ static void test_udp(void)
 		T_CHECK(n == 1 && dg[0].from.ss_family == AF_INET6);
 	}
 
-	T_CHECK(dv_udp_rebind(&b, 0) == 0 && b.fd >= 0);
+	T_CHECK(dv_udp_rebind(&b, 0) == 0 && b.fd >= 0 && b.fd == b.q[DV_UDP_DATA].fd);
 	dv_udp_close(&a);
 	dv_udp_close(&b);
 }
@@ -657,6 +740,7 @@ int main(void)
 	T_RUN(test_paths);
 	T_RUN(test_config_locate);
 	T_RUN(test_udp);
+	T_RUN(test_udp_steering);
 	T_RUN(test_gso);
 	T_RUN(test_gro);
 	T_RUN(test_ctlsock);
