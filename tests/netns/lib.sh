@@ -145,11 +145,12 @@ stop_pid() {
 }
 
 # start_wggo NS IFACE WGCONF ADDR4 ADDR6 ROUTE4 ROUTE6: a wireguard-go peer
-# configured with Debian's wg, addresses and routes with ip.
+# configured with Debian's wg, addresses and routes with ip. WG_GO names
+# another wireguard-go binary than Debian's.
 start_wggo() {
 	local ns=$1 ifc=$2 conf=$3
 	ip netns exec "$ns" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error \
-		wireguard-go -f "$ifc" >"$TMP/wggo-$ifc.log" 2>&1 &
+		"${WG_GO:-wireguard-go}" -f "$ifc" >"$TMP/wggo-$ifc.log" 2>&1 &
 	LAST_PID=$!
 	PIDS+=("$LAST_PID")
 	wait_for 10 test -S "/var/run/wireguard/$ifc.sock" || return 1
