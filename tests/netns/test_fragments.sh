@@ -185,6 +185,28 @@ while time.monotonic() - start < secs:
     time.sleep(0.01)
 print(sent)
 PY
+# uapi_key IFACE KEY: a value of the daemon's get=1 answer (its own
+# counters, which the stock wg does not show).
+uapi_key() {
+	python3 - "/var/run/wireguard/$1.sock" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"get=1\n\n")
+d = b""
+while not d.endswith(b"\n\n"):
+    c = s.recv(65536)
+    if not c:
+        break
+    d += c
+for line in d.decode().splitlines():
+    k, _, v = line.partition("=")
+    if k == sys.argv[2]:
+        print(v)
+        break
+PY
+}
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 srcs=()
 for i in $(seq 10 49); do
@@ -219,6 +241,13 @@ check "flood: B's memory stays bounded (growth $((${rss2:-0} - ${rss0:-0})) kB <
 	test -n "$rss2" -a $((${rss2:-0} - ${rss0:-0})) -lt 4096
 check "flood: B still running" kill -0 "$PID_B"
 wait "$FLOOD" 2>/dev/null
+cookies=$(uapi_key "$IF_B" cookie_replies_sent)
+kept=$(uapi_key "$IF_B" fragments_received)
+refused=$(uapi_key "$IF_B" dropped_fragment_refused)
+joined=$(uapi_key "$IF_B" fragments_reassembled)
+say "        B: ${kept:-?} fragments kept for reassembly, ${refused:-?} refused by it, ${joined:-?} messages reassembled, ${cookies:-?} cookie replies"
+check "flood: it put B under load (cookie replies sent: ${cookies:-none})" positive "$cookies"
+check "flood: B reassembled the real initiations (${joined:-none})" positive "$joined"
 say "        flood: $(cat "$TMP/flood.out") fragments sent, $(counter type9) crossed the router"
 stop_pair
 finish
