@@ -279,6 +279,7 @@ static int iface_key(struct ctx *x, const char *key,
 			       errlen))
 			return -1;
 		memcpy(c->name, v->str, v->str_len + 1);
+		c->line_name = *line;
 	} else if (!strcmp(key, "listen_port")) {
 		if (want_int(key, v, 0, 65535, &n, err, errlen))
 			return -1;
@@ -325,9 +326,11 @@ static int iface_key(struct ctx *x, const char *key,
 				    "not a valid ML-DSA-65 expanded key");
 		c->has_mldsa_private_key = 1;
 		x->il.mldsa_private_key = *line;
+		c->line_mldsa_private_key = *line;
 	} else if (!strcmp(key, "metrics_listen")) {
 		char why[DV_TOML_ERR_MAX];
 
+		c->line_metrics_listen = *line;
 		if (want_type(key, v, DV_TOML_STRING, err, errlen))
 			return -1;
 		if (dv_endpoint_parse(v->str, 1, &c->metrics_listen,
@@ -440,6 +443,7 @@ static int on_table(void *arg, const char *name, int is_array, unsigned line,
 	if (!strcmp(name, "interface") && !is_array) {
 		x->sec = SEC_INTERFACE;
 		x->il.header = line;
+		x->cfg->line_interface = line;
 		return 0;
 	}
 	if (!strcmp(name, "peer") && is_array) {

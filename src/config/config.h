@@ -82,6 +82,10 @@ struct dv_config {
 	socklen_t metrics_listen_len;
 	struct dv_peer_config *peers;
 	size_t n_peers;
+	/* Lines of the [interface] header and of some of its keys (0 when
+	 * absent), for messages after loading (a reload's refusals). */
+	unsigned line_interface, line_name, line_mldsa_private_key,
+		line_metrics_listen;
 };
 
 /* Receives each warning (an ignored legacy key such as pq_private_key),

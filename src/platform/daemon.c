@@ -376,9 +376,11 @@ static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
 	}
 	same = dv_device_mldsa_same(d->dev, &neu);
 	if (same != 1) {
-		say(msg, msglen, "%s: key 'mldsa_private_key': %s", neu.path,
-			 same < 0 ? "unusable or out of memory"
-				  : "changed: a new ML-DSA private key needs a restart");
+		say(msg, msglen, "%s:%u: key 'mldsa_private_key': %s", neu.path,
+		    neu.line_mldsa_private_key ? neu.line_mldsa_private_key
+					       : neu.line_interface,
+		    same < 0 ? "unusable or out of memory"
+			     : "changed: a new ML-DSA private key needs a restart");
 		goto refused_free;
 	}
 	if (dv_device_peer_keys(d->dev, &live, &n_live) < 0) {

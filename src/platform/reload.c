@@ -147,15 +147,17 @@ int dv_reload_request(const struct dv_config *old, const struct dv_config *neu,
 	*len = 0;
 	memset(sum, 0, sizeof(*sum));
 	if (neu->name[0] && strcmp(neu->name, ifname)) {
-		snprintf(err, errlen, "%s: key 'name': the interface is %s, the file "
-			 "now says %s: renaming needs a restart", neu->path, ifname,
-			 neu->name);
+		snprintf(err, errlen, "%s:%u: key 'name': the interface is %s, the "
+			 "file now says %s: renaming needs a restart", neu->path,
+			 neu->line_name, ifname, neu->name);
 		return -1;
 	}
 	if (!same_sockaddr(&old->metrics_listen, old->metrics_listen_len,
 			   &neu->metrics_listen, neu->metrics_listen_len)) {
-		snprintf(err, errlen, "%s: key 'metrics_listen': changed: the metrics "
-			 "listener moves only with a restart", neu->path);
+		snprintf(err, errlen, "%s:%u: key 'metrics_listen': changed: the "
+			 "metrics listener moves only with a restart", neu->path,
+			 neu->line_metrics_listen ? neu->line_metrics_listen
+						  : neu->line_interface);
 		return -1;
 	}
 	put(&b, "set=1\n");

@@ -120,6 +120,18 @@ check "reload exits 0" in_ns "$NS_A" "$DV" reload dvra
 check "the peer's endpoint is localhost's address" sh -c "ip netns exec '$NS_A' wg show dvra endpoints | grep -F '$d_pub' | grep -Eq '127.0.0.1:9|\[::1\]:9'"
 check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
 
+say "-- reload: the MTU; a new name is refused"
+a_conf 51830 10.99.0.2/32
+sed -i 's/^listen_port = .*/&\nmtu = 1380/' "$ETC/dvra.toml"
+check "reload exits 0" in_ns "$NS_A" "$DV" reload dvra
+check "dvra's MTU is 1380" sh -c "ip netns exec '$NS_A' ip link show dvra | grep -q 'mtu 1380'"
+check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
+sed -i 's/^name = .*/name = "dvrz"/' "$ETC/dvra.toml"
+in_ns "$NS_A" "$DV" reload dvra 2>"$TMP/reload.err"
+rc=$?
+check "renaming is refused (rc=$rc): $(head -c 160 "$TMP/reload.err")" sh -c "test $rc = 1 && grep -qF ':2: key' '$TMP/reload.err' && grep -qF '$ETC/dvra.toml' '$TMP/reload.err' && grep -q restart '$TMP/reload.err'"
+check "the MTU stayed" sh -c "ip netns exec '$NS_A' ip link show dvra | grep -q 'mtu 1380'"
+
 say "-- reload: B becomes the default route, and back"
 a_conf 51830 0.0.0.0/0
 check "reload exits 0" in_ns "$NS_A" "$DV" reload dvra

@@ -215,6 +215,7 @@ static void test_request(void)
 	T_CHECK(dv_reload_request(&old, &neu, (const uint8_t(*)[32])live, n_live, "dvr0",
 				  &req, &len, &sum, err, sizeof(err)) < 0);
 	T_CHECK(strstr(err, "key 'metrics_listen'") && req == NULL);
+	T_CHECK(!strncmp(err, "t.toml:1: key 'metrics_listen'", 30)); /* [interface] */
 	neu.metrics_listen_len = 0;
 
 	/* A new interface name cannot be applied live. */
@@ -222,6 +223,12 @@ static void test_request(void)
 	T_CHECK(dv_reload_request(&old, &neu, (const uint8_t(*)[32])live, n_live, "dvr0",
 				  &req, &len, &sum, err, sizeof(err)) < 0);
 	T_CHECK(strstr(err, "key 'name'") && strstr(err, "restart") && req == NULL);
+	/* The file's line is named: the new file had no name line here, so
+	 * test the format with one. */
+	neu.line_name = 3;
+	T_CHECK(dv_reload_request(&old, &neu, (const uint8_t(*)[32])live, n_live, "dvr0",
+				  &req, &len, &sum, err, sizeof(err)) < 0);
+	T_CHECK(!strncmp(err, "t.toml:3: key 'name'", 20));
 	free(live);
 	dv_device_free(d);
 	dv_config_free(&old);
