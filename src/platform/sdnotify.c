@@ -36,8 +36,20 @@ int dv_sd_notify_open(void)
 	notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
 				 (path[0] == '/'));
 	unsetenv("NOTIFY_SOCKET");
+	/* Connected now, while the daemon may still reach the path: once
+	 * it runs as another user, a send needs no access to it. */
 	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	return notify_fd < 0 ? -1 : 1;
+	if (notify_fd < 0)
+		return -1;
+	if (connect(notify_fd, (const struct sockaddr *)&notify_sa, notify_len) < 0) {
+		int e = errno;
+
+		close(notify_fd);
+		notify_fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 1;
 }
 
 int dv_sd_notify(const char *state)
@@ -47,8 +59,7 @@ int dv_sd_notify(const char *state)
 	if (notify_fd < 0)
 		return 0;
 	do
-		r = sendto(notify_fd, state, strlen(state), MSG_NOSIGNAL,
-			   (const struct sockaddr *)&notify_sa, notify_len);
+		r = send(notify_fd, state, strlen(state), MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -1 : 0;
 }

@@ -96,6 +96,30 @@ static void test_absent_and_bad(void)
 	longname[sizeof(longname) - 1] = 0;
 	setenv("NOTIFY_SOCKET", longname, 1);
 	T_CHECK(dv_sd_notify_open() == -1);
+	/* Nobody listens there. */
+	setenv("NOTIFY_SOCKET", "/nonexistent-dir/notify", 1);
+	T_CHECK(dv_sd_notify_open() == -1);
+	T_CHECK(dv_sd_notify("READY=1") == 0);
+}
+
+/* Connected at open: later sends need no access to the path (the daemon
+ * then runs as another user), and still arrive after the path is gone. */
+static void test_connected(void)
+{
+	char dir[] = "/tmp/dv-sdnotify.XXXXXX", path[64];
+	int fd;
+
+	T_CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/notify", dir);
+	fd = listen_at(path);
+	setenv("NOTIFY_SOCKET", path, 1);
+	T_CHECK(dv_sd_notify_open() == 1);
+	unlink(path);
+	T_CHECK(dv_sd_notify("STOPPING=1") == 0);
+	T_CHECK(got(fd, "STOPPING=1"));
+	dv_sd_notify_close();
+	close(fd);
+	rmdir(dir);
 }
 
 int main(void)
@@ -103,5 +127,6 @@ int main(void)
 	T_RUN(test_path);
 	T_RUN(test_abstract);
 	T_RUN(test_absent_and_bad);
+	T_RUN(test_connected);
 	return t_done();
 }
