@@ -50,11 +50,13 @@ static void print_warning(void *arg, const char *msg)
  * reason in err). */
 static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
 {
-	struct dv_daemon *d = dv_daemon_new(cfg, err, errlen);
+	struct dv_daemon *d;
 	char ifname[IF_NAMESIZE];
 	int r;
 
+	/* Before dv_daemon_new, which may take the config over. */
 	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(cfg));
+	d = dv_daemon_new(cfg, err, errlen);
 	dv_config_free(cfg); /* the device keeps its own copy of the keys */
 	if (!d)
 		return -1;
