@@ -61,10 +61,6 @@ static int respond(struct dv_mhttp_conn *c, int status, const char *reason,
 		memcpy(c->out + n, body, body_len);
 	c->out_len = (size_t)n + body_len;
 	c->out_off = 0;
-	if (status == 200)
-		c->h->served++;
-	else
-		c->h->refused++;
 	return 0;
 }
 
@@ -228,7 +224,6 @@ static void on_listen(struct dv_ev *ev, uint32_t events)
 			slot++;
 		c = slot < DV_MHTTP_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
-			h->refused++;
 			close(fd); /* full: the scraper retries */
 			continue;
 		}

@@ -33,7 +33,6 @@ struct dv_mhttp {
 	dv_mhttp_render render;
 	void *arg;
 	struct dv_mhttp_conn *conns[DV_MHTTP_MAX_CONNS];
-	uint64_t served, refused; /* requests answered 200 / otherwise */
 };
 
 /* Listens on addr and registers with epfd. 0, or -1 with a message in
