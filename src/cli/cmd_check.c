@@ -91,7 +91,24 @@ static void print_summary(const struct dv_config *cfg)
 		printf("  listen port: %u\n", cfg->listen_port);
 	else
 		printf("  listen port: random\n");
-	printf("  mtu: %u\n", cfg->mtu);
+	if (cfg->mtu)
+		printf("  mtu: %u\n", cfg->mtu);
+	else
+		printf("  mtu: automatic (lowest path MTU to the endpoints, minus "
+		       "60 for IPv4, 80 for IPv6)\n");
+	if (cfg->table_mode == DV_TABLE_OFF)
+		printf("  table: off (no routes)\n");
+	else if (cfg->table_mode == DV_TABLE_ID)
+		printf("  table: %u\n", cfg->table);
+	if (cfg->fwmark)
+		printf("  fwmark: 0x%x\n", cfg->fwmark);
+	for (size_t i = 0; i < cfg->n_dns; i++)
+		printf("  dns server: %s\n", cfg->dns[i]);
+	for (size_t i = 0; i < cfg->n_dns_search; i++)
+		printf("  dns search: %s\n", cfg->dns_search[i]);
+	for (int h = 0; h < DV_HOOK_COUNT; h++)
+		for (size_t i = 0; i < cfg->n_hooks[h]; i++)
+			printf("  %s: %s\n", dv_hook_key((enum dv_hook)h), cfg->hooks[h][i]);
 	printf("  handshake_datagram_max: %u\n", cfg->handshake_datagram_max);
 	printf("  ML-DSA-65 private key: %s\n",
 	       !cfg->has_mldsa_private_key ? "no" :

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "util/wipe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -244,25 +245,205 @@ static int ignore_legacy(struct ctx *x, const char *key,
 	return 0;
 }
 
-/* Upstream's `dns` (a string or an array of addresses), which a
- * wg-quick-like tool would install. We do not touch the resolver, so the
- * user is told: their DNS queries do not go through the tunnel unless they
- * configure it themselves. */
-static int ignore_dns(struct ctx *x, const char *key,
-		      const struct dv_toml_value *v, unsigned line, char *err,
-		      size_t errlen)
+/* Walks a string or an array of strings, and in each string its
+ * comma-separated entries (trimmed), calling fn on each; *line follows the
+ * array item. */
+static int each_entry(const char *key, const struct dv_toml_value *v,
+		      unsigned *line, char *err, size_t errlen,
+		      int (*fn)(struct ctx *x, const char *key, const char *entry,
+				char *err, size_t errlen),
+		      struct ctx *x)
 {
-	size_t n = v->type == DV_TOML_ARRAY ? v->n_items : 1;
-	const struct dv_toml_value *items = v->type == DV_TOML_ARRAY ?
-					    v->items : v;
+	const struct dv_toml_value *items = v;
+	size_t n_items = 1;
 
-	for (size_t i = 0; i < n; i++)
+	if (v->type == DV_TOML_ARRAY) {
+		items = v->items;
+		n_items = v->n_items;
+	} else if (v->type != DV_TOML_STRING) {
+		return kerr(err, errlen, key,
+			    "expected a string or an array of strings");
+	}
+	for (size_t i = 0; i < n_items; i++) {
+		const char *tok, *end;
+
+		*line = items[i].line;
 		if (items[i].type != DV_TOML_STRING)
 			return kerr(err, errlen, key,
 				    "expected a string or an array of strings");
-	warn_line(x, line, key,
-		  "ignored: dybervpn does not configure DNS; set the resolver "
-		  "yourself");
+		for (tok = items[i].str;; tok = end + 1) {
+			char buf[256];
+			size_t tl;
+
+			end = strchr(tok, ',');
+			if (!end)
+				end = tok + strlen(tok);
+			tok += strspn(tok, " \t");
+			tl = (size_t)(end - tok);
+			while (tl && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t'))
+				tl--;
+			if (!tl)
+				return kerr(err, errlen, key, "empty entry");
+			if (tl >= sizeof(buf))
+				return kerr(err, errlen, key, "entry too long");
+			memcpy(buf, tok, tl);
+			buf[tl] = '\0';
+			if (fn(x, key, buf, err, errlen))
+				return -1;
+			if (!*end)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int push_str(char ***list, size_t *n, const char *s)
+{
+	char **nl;
+
+	if (*n >= DV_CONFIG_LIST_MAX)
+		return -1;
+	nl = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!nl)
+		return -1;
+	*list = nl;
+	nl[*n] = strdup(s);
+	if (!nl[*n])
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* A search domain as resolv.conf takes it: labels of letters, digits,
+ * '-' and '_', separated by single dots. */
+static int valid_domain(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (len > 253)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (!label)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return len > 0;
+}
+
+/* One `dns` entry: a server address (IPv4 or IPv6, as wg-quick tells
+ * them) or else a search domain. */
+static int dns_entry(struct ctx *x, const char *key, const char *e, char *err,
+		     size_t errlen)
+{
+	struct dv_config *c = x->cfg;
+	unsigned char a[16];
+	int r;
+
+	if (inet_pton(AF_INET, e, a) == 1 || inet_pton(AF_INET6, e, a) == 1)
+		r = push_str(&c->dns, &c->n_dns, e);
+	else if (valid_domain(e))
+		r = push_str(&c->dns_search, &c->n_dns_search, e);
+	else
+		return kerr(err, errlen, key,
+			    "'%s' is neither an IP address nor a search domain", e);
+	if (r)
+		return kerr(err, errlen, key, "more than %d entries (or out of memory)",
+			    DV_CONFIG_LIST_MAX);
+	return 0;
+}
+
+static const char *const hook_keys[DV_HOOK_COUNT] = {
+	"pre_up", "post_up", "pre_down", "post_down",
+};
+
+const char *dv_hook_key(enum dv_hook h)
+{
+	return (unsigned)h < DV_HOOK_COUNT ? hook_keys[h] : "?";
+}
+
+/* pre_up, post_up, pre_down, post_down: a command or an array of them,
+ * each kept whole (commas included). */
+static int set_hooks(struct ctx *x, enum dv_hook h, const char *key,
+		     const struct dv_toml_value *v, unsigned *line, char *err,
+		     size_t errlen)
+{
+	struct dv_config *c = x->cfg;
+	const struct dv_toml_value *items = v;
+	size_t n_items = 1;
+
+	if (v->type == DV_TOML_ARRAY) {
+		items = v->items;
+		n_items = v->n_items;
+	}
+	for (size_t i = 0; i < n_items; i++) {
+		*line = items[i].line;
+		if (items[i].type != DV_TOML_STRING)
+			return kerr(err, errlen, key,
+				    "expected a string or an array of strings");
+		if (!items[i].str_len || items[i].str[strspn(items[i].str, " \t")] == '\0')
+			return kerr(err, errlen, key, "empty command");
+		if (items[i].str_len > DV_CONFIG_HOOK_MAX)
+			return kerr(err, errlen, key, "command longer than %d bytes",
+				    DV_CONFIG_HOOK_MAX);
+		if (push_str(&c->hooks[h], &c->n_hooks[h], items[i].str))
+			return kerr(err, errlen, key,
+				    "more than %d commands (or out of memory)",
+				    DV_CONFIG_LIST_MAX);
+	}
+	return 0;
+}
+
+/* table = "auto" | "off" | N (a routing table number). */
+static int set_table(struct dv_config *c, const char *key,
+		     const struct dv_toml_value *v, char *err, size_t errlen)
+{
+	if (v->type == DV_TOML_STRING && !strcmp(v->str, "auto")) {
+		c->table_mode = DV_TABLE_AUTO;
+		return 0;
+	}
+	if (v->type == DV_TOML_STRING && !strcmp(v->str, "off")) {
+		c->table_mode = DV_TABLE_OFF;
+		return 0;
+	}
+	if (v->type != DV_TOML_INTEGER)
+		return kerr(err, errlen, key,
+			    "expected \"auto\", \"off\" or a table number");
+	/* 0 is no table, 255 the local table: routes there would break
+	 * the machine's own addresses. */
+	if (v->integer < 1 || v->integer > 0xffffffffll || v->integer == 255)
+		return kerr(err, errlen, key,
+			    "%lld is not a usable table (1..4294967295, not 255)",
+			    (long long)v->integer);
+	c->table_mode = DV_TABLE_ID;
+	c->table = (uint32_t)v->integer;
+	return 0;
+}
+
+/* fwmark = N | "off" (0). */
+static int set_fwmark(struct dv_config *c, const char *key,
+		      const struct dv_toml_value *v, char *err, size_t errlen)
+{
+	int64_t n;
+
+	if (v->type == DV_TOML_STRING && !strcmp(v->str, "off")) {
+		c->fwmark = 0;
+		return 0;
+	}
+	if (v->type == DV_TOML_STRING)
+		return kerr(err, errlen, key, "expected a number or \"off\"");
+	if (want_int(key, v, 0, 0xffffffffll, &n, err, errlen))
+		return -1;
+	c->fwmark = (uint32_t)n;
 	return 0;
 }
 
@@ -343,8 +524,16 @@ static int iface_key(struct ctx *x, const char *key,
 	} else if (!strcmp(key, "pq_private_key")) {
 		return ignore_legacy(x, key, v, *line, err, errlen);
 	} else if (!strcmp(key, "dns")) {
-		return ignore_dns(x, key, v, *line, err, errlen);
+		return each_entry(key, v, line, err, errlen, dns_entry, x);
+	} else if (!strcmp(key, "table")) {
+		return set_table(c, key, v, err, errlen);
+	} else if (!strcmp(key, "fwmark")) {
+		return set_fwmark(c, key, v, err, errlen);
 	} else {
+		for (int h = 0; h < DV_HOOK_COUNT; h++)
+			if (!strcmp(key, hook_keys[h]))
+				return set_hooks(x, (enum dv_hook)h, key, v, line,
+						 err, errlen);
 		return kerr(err, errlen, key, "unknown key in [interface]");
 	}
 	return 0;
@@ -402,6 +591,10 @@ static int peer_key(struct ctx *x, const char *key,
 			return -1;
 		memcpy(p->name, v->str, v->str_len + 1);
 		pl->name = *line;
+	} else if (!strcmp(key, "reresolve")) {
+		if (want_type(key, v, DV_TOML_BOOL, err, errlen))
+			return -1;
+		p->reresolve = v->boolean;
 	} else if (!strcmp(key, "pq_public_key")) {
 		return ignore_legacy(x, key, v, *line, err, errlen);
 	} else {
@@ -481,6 +674,7 @@ static int on_table(void *arg, const char *name, int is_array, unsigned line,
 		memset(&c->peers[c->n_peers], 0, sizeof(*c->peers));
 		memset(&x->pl[c->n_peers], 0, sizeof(*x->pl));
 		c->peers[c->n_peers].line = line;
+		c->peers[c->n_peers].reresolve = 1;
 		c->n_peers++;
 		x->sec = SEC_PEER;
 		return 0;
@@ -545,7 +739,7 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 			    "mode %s signs with ML-DSA-65", dv_mode_name(c->mode));
 	for (size_t i = 0; i < c->n_addresses; i++)
 		has_v6 |= c->addresses[i].family == AF_INET6;
-	if (has_v6 && c->mtu < DV_CONFIG_MTU_MIN_IPV6)
+	if (has_v6 && c->mtu && c->mtu < DV_CONFIG_MTU_MIN_IPV6)
 		return verr(x, x->il.mtu, err, errlen,
 			    "key 'mtu': %u is below %u, the minimum for IPv6 "
 			    "addresses", c->mtu, DV_CONFIG_MTU_MIN_IPV6);
@@ -620,7 +814,6 @@ int dv_config_parse_ex(const char *path_for_messages, const char *text,
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path_for_messages);
 	cfg->mode = DV_MODE_DEFAULT;
-	cfg->mtu = DV_CONFIG_MTU_DEFAULT;
 	cfg->handshake_datagram_max = DV_CONFIG_HS_DATAGRAM_DEFAULT;
 	memset(&x, 0, sizeof(x));
 	x.cfg = cfg;
@@ -736,5 +929,16 @@ void dv_config_free(struct dv_config *cfg)
 		sodium_memzero(cfg->peers, cfg->n_peers * sizeof(*cfg->peers));
 	free(cfg->peers);
 	free(cfg->addresses);
+	for (size_t i = 0; i < cfg->n_dns; i++)
+		free(cfg->dns[i]);
+	free(cfg->dns);
+	for (size_t i = 0; i < cfg->n_dns_search; i++)
+		free(cfg->dns_search[i]);
+	free(cfg->dns_search);
+	for (int h = 0; h < DV_HOOK_COUNT; h++) {
+		for (size_t i = 0; i < cfg->n_hooks[h]; i++)
+			free(cfg->hooks[h][i]);
+		free(cfg->hooks[h]);
+	}
 	sodium_memzero(cfg, sizeof(*cfg));
 }

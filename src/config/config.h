@@ -54,11 +54,25 @@ struct dv_peer_config {
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	/* `reresolve` (default true): resolve a host-name endpoint again when
+	 * handshakes keep failing. Meaningless for a numeric endpoint. */
+	int reresolve;
 	enum dv_mode mode; /* the peer's `mode`, else the interface's */
 	int has_mldsa_public_key;
 	uint8_t mldsa_public_key[DV_MLDSA_PK_LEN];
 	unsigned line; /* line of its [[peer]] header, for messages */
 };
+
+/* `table`: where the allowed-IPs routes go (wg-quick's Table). AUTO: the
+ * main table, or, when an allowed IP is a default route, a table of its
+ * own with policy rules (full tunnel); OFF: no routes; ID: table `table`. */
+enum dv_table_mode { DV_TABLE_AUTO, DV_TABLE_OFF, DV_TABLE_ID };
+
+/* The hooks, run by `up`/`down` through /bin/sh -c (%i = interface). */
+enum dv_hook { DV_HOOK_PRE_UP, DV_HOOK_POST_UP, DV_HOOK_PRE_DOWN, DV_HOOK_POST_DOWN,
+	       DV_HOOK_COUNT };
+#define DV_CONFIG_HOOK_MAX 4096 /* bytes in one hook command */
+#define DV_CONFIG_LIST_MAX 64   /* entries in `dns`, commands per hook */
 
 struct dv_config {
 	char path[4096]; /* as given to the loader, for messages */
@@ -67,8 +81,17 @@ struct dv_config {
 	struct dv_cidr *addresses;
 	size_t n_addresses;
 	enum dv_mode mode; /* default DV_MODE_DEFAULT (hybrid) */
-	unsigned mtu;      /* default DV_CONFIG_MTU_DEFAULT */
+	unsigned mtu;      /* 0 = automatic (daemon: from the routes to the endpoints) */
 	unsigned handshake_datagram_max; /* default DV_CONFIG_HS_DATAGRAM_DEFAULT */
+	enum dv_table_mode table_mode;
+	uint32_t table;    /* DV_TABLE_ID: the table; else chosen at `up` */
+	uint32_t fwmark;   /* SO_MARK of the UDP socket, 0 = none (auto when full tunnel) */
+	char **dns;        /* `dns` servers (numeric addresses, as written) */
+	size_t n_dns;
+	char **dns_search; /* `dns` entries that are not addresses: search domains */
+	size_t n_dns_search;
+	char **hooks[DV_HOOK_COUNT];
+	size_t n_hooks[DV_HOOK_COUNT];
 	uint8_t private_key[DV_X25519_KEY_LEN]; /* as written (clamped on use) */
 	uint8_t public_key[DV_X25519_KEY_LEN];  /* derived from private_key */
 	int has_mldsa_private_key;
@@ -111,6 +134,9 @@ int dv_config_parse_ex(const char *path_for_messages, const char *text,
 		       size_t len, struct dv_config *cfg, char *err,
 		       size_t errlen, dv_config_warn_fn warn, void *warn_arg,
 		       unsigned flags);
+
+/* "pre_up", "post_up", "pre_down", "post_down". */
+const char *dv_hook_key(enum dv_hook h);
 
 /* Frees what a successful load allocated and wipes every key. Safe on a
  * zeroed or already freed config. */

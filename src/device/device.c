@@ -168,6 +168,7 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 	if (d->hs_budget > DV_MAX_HANDSHAKE_LEN)
 		d->hs_budget = DV_MAX_HANDSHAKE_LEN;
 	d->listen_port = cfg->listen_port;
+	d->fwmark = cfg->fwmark; /* the platform sets it on the socket */
 	d->rekey_after_ns = dv_timers_rekey_after_ns_from_env();
 	d->load_threshold = DV_LOAD_THRESHOLD;
 	d->log_window_start_ns = dv_now(d);

@@ -360,6 +360,36 @@ static void one_line(char *s)
  * (MTU, addresses, routes). Returns 0, a positive errno (from the device;
  * EIO when the interface changed only in part), or -1 (nothing changed);
  * msg says what happened either way, and it is logged. */
+/* The routing choices a reloaded file leaves open: the socket's mark and
+ * a full tunnel's table stay those of the running interface (a full
+ * tunnel turned on by the file gets a table now), an unset MTU is worked
+ * out again. */
+static void reload_routing(struct dv_daemon *d, struct dv_config *neu)
+{
+	char err[256];
+
+	if (neu->fwmark && d->ifc.rule_table && neu->fwmark != d->ifc.rule_table)
+		dv_log(LOG_WARNING, "reload: a new fwmark for a running full tunnel "
+		       "takes a restart; keeping 0x%x", d->ifc.rule_table);
+	if (!neu->fwmark || d->ifc.rule_table)
+		neu->fwmark = d->ifc.rule_table ? d->ifc.rule_table : d->cfg.fwmark;
+	if (dv_ifconfig_full_families(neu)) {
+		if (d->ifc.rule_table)
+			neu->table = d->ifc.rule_table;
+		else if (dv_ifconfig_plan(&d->nl, neu, err, sizeof(err)) < 0)
+			dv_log(LOG_WARNING, "reload: %s", err);
+	}
+	if (neu->fwmark != d->udp.fwmark) {
+		int e = dv_udp_set_fwmark(&d->udp, neu->fwmark);
+
+		if (e < 0)
+			dv_log(LOG_WARNING, "reload: fwmark 0x%x: %s", neu->fwmark,
+			       strerror(-e));
+	}
+	if (!neu->mtu)
+		neu->mtu = dv_ifconfig_auto_mtu(&d->nl, neu);
+}
+
 static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
 {
 	struct dv_config neu;
@@ -406,6 +436,7 @@ static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
 		return rc < 0 ? -1 : rc;
 	}
 	dv_device_set_mode(d->dev, neu.mode);
+	reload_routing(d, &neu);
 	rc = dv_ifconfig_update(&d->ifc, &neu, &delta, err, sizeof(err));
 	dv_device_set_mtu(d->dev, d->ifc.mtu);
 	dv_reload_forget_secrets(&neu);
@@ -631,8 +662,6 @@ static int setup_tun(struct dv_daemon *d, const struct dv_config *cfg, char *err
 		snprintf(err, errlen, "tun: %s vanished: %s", d->ifname, strerror(errno));
 		return -1;
 	}
-	if (dv_nl_open(&d->nl, err, errlen) < 0)
-		return -1;
 	return dv_ifconfig_apply(&d->ifc, &d->nl, d->ifindex, d->ifname, cfg, err, errlen);
 }
 
@@ -671,8 +700,25 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	}
 	d->timer_ev.fn = on_timer;
 	file_port = cfg->listen_port;
+	/* A full tunnel's table and mark (`up` chose them already; the same
+	 * choice again here), and the automatic MTU, before the device and
+	 * the socket take them. */
+	if (dv_nl_open(&d->nl, err, errlen) < 0 ||
+	    dv_ifconfig_plan(&d->nl, cfg, err, errlen) < 0)
+		goto fail;
+	if (!cfg->mtu)
+		cfg->mtu = dv_ifconfig_auto_mtu(&d->nl, cfg);
 	if (dv_udp_open(&d->udp, cfg->listen_port, err, errlen) < 0)
 		goto fail;
+	if (cfg->fwmark) {
+		int e = dv_udp_set_fwmark(&d->udp, cfg->fwmark);
+
+		if (e < 0) {
+			snprintf(err, errlen, "fwmark 0x%x on the UDP socket: %s",
+				 cfg->fwmark, strerror(-e));
+			goto fail;
+		}
+	}
 	d->udp_ev.fd = d->udp.q[DV_UDP_DATA].fd;
 	d->udp_ev.fn = on_udp;
 	d->hs_ev.fd = d->udp.q[DV_UDP_HS].fd;

@@ -1,14 +1,19 @@
 #include "platform/ifconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "platform/log.h"
+
+#define SRC_VALID_MARK "/proc/sys/net/ipv4/conf/all/src_valid_mark"
 
 int dv_cidr_covers(const struct dv_cidr *outer, const struct dv_cidr *inner)
 {
@@ -74,10 +79,40 @@ static struct dv_cidr network(const struct dv_cidr *c)
 	return net;
 }
 
+static int family_bit(int family)
+{
+	return family == AF_INET ? DV_FULL_V4 : DV_FULL_V6;
+}
+
+int dv_ifconfig_full_families(const struct dv_config *cfg)
+{
+	int full = 0;
+
+	if (cfg->table_mode != DV_TABLE_AUTO)
+		return 0;
+	for (size_t p = 0; p < cfg->n_peers; p++)
+		for (size_t j = 0; j < cfg->peers[p].n_allowed_ips; j++)
+			if (!cfg->peers[p].allowed_ips[j].prefix)
+				full |= family_bit(cfg->peers[p].allowed_ips[j].family);
+	return full;
+}
+
+uint32_t dv_ifconfig_table(const struct dv_config *cfg, int family)
+{
+	if (cfg->table_mode == DV_TABLE_OFF)
+		return 0;
+	if (cfg->table_mode == DV_TABLE_ID)
+		return cfg->table;
+	return (dv_ifconfig_full_families(cfg) & family_bit(family)) ? cfg->table
+								   : RT_TABLE_MAIN;
+}
+
 int dv_ifconfig_routes(const struct dv_config *cfg, struct dv_cidr **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
+	if (cfg->table_mode == DV_TABLE_OFF)
+		return 0;
 	for (size_t p = 0; p < cfg->n_peers; p++) {
 		const struct dv_peer_config *pc = &cfg->peers[p];
 
@@ -85,30 +120,18 @@ int dv_ifconfig_routes(const struct dv_config *cfg, struct dv_cidr **out, size_t
 			struct dv_cidr r = network(&pc->allowed_ips[j]);
 			int covered = 0;
 
+			/* The kernel's prefix route of an address (main
+			 * table) serves these; a full tunnel's rules look in
+			 * main first. */
 			for (size_t i = 0; i < cfg->n_addresses && !covered; i++)
 				covered = dv_cidr_covers(&cfg->addresses[i], &r);
-			if (covered)
+			if (covered || find(*out, *n, &r) >= 0)
 				continue;
-			/* A default route becomes two halves (0/1 and 128/1,
-			 * ::/1 and 8000::/1): more specific than the existing
-			 * default route, which stays in place for when the
-			 * tunnel goes, and which the kernel would otherwise
-			 * refuse to duplicate. */
-			for (int half = 0; half < (r.prefix ? 1 : 2); half++) {
-				struct dv_cidr h = r;
-
-				if (!r.prefix) {
-					h.prefix = 1;
-					h.addr[0] = half ? 0x80 : 0;
-				}
-				if (find(*out, *n, &h) >= 0)
-					continue;
-				if (push(out, n, &h) < 0) {
-					free(*out);
-					*out = NULL;
-					*n = 0;
-					return -1;
-				}
+			if (push(out, n, &r) < 0) {
+				free(*out);
+				*out = NULL;
+				*n = 0;
+				return -1;
 			}
 		}
 	}
@@ -135,6 +158,152 @@ static int endpoint_host(const struct dv_peer_config *pc, struct dv_cidr *host)
 		return 0;
 	}
 	return -1;
+}
+
+int dv_ifconfig_plan(struct dv_nl *nl, struct dv_config *cfg, char *err, size_t errlen)
+{
+	uint32_t t;
+
+	if (!dv_ifconfig_full_families(cfg))
+		return 0;
+	if (cfg->fwmark) {
+		cfg->table = cfg->fwmark;
+		return 0;
+	}
+	for (t = DV_TABLE_FIRST; t < DV_TABLE_FIRST + 4096; t++) {
+		int used = dv_nl_table_used(nl, t);
+
+		if (used < 0) {
+			snprintf(err, errlen, "netlink: list routes: %s", strerror(errno));
+			return -1;
+		}
+		if (!used) {
+			cfg->table = cfg->fwmark = t;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "no free routing table in %u..%u: set `fwmark`",
+		 DV_TABLE_FIRST, t - 1);
+	return -1;
+}
+
+
+unsigned dv_ifconfig_auto_mtu(struct dv_nl *nl, const struct dv_config *cfg)
+{
+	unsigned best = 0, link, oif, floor = DV_CONFIG_MTU_MIN;
+
+	for (size_t p = 0; p < cfg->n_peers; p++) {
+		struct dv_cidr host;
+		unsigned over;
+
+		if (endpoint_host(&cfg->peers[p], &host) < 0 ||
+		    dv_nl_path_mtu(nl, &host, cfg->fwmark, &link) < 0)
+			continue;
+		/* Outer IP header, UDP header, our 32 bytes of transport
+		 * header and tag: 20 + 8 + 32 for IPv4, 40 + 8 + 32 for IPv6. */
+		over = host.family == AF_INET ? 60 : 80;
+		if (link > over && (!best || link - over < best))
+			best = link - over;
+	}
+	if (!best && ((dv_nl_default_oif(nl, AF_INET, &oif) == 0 ||
+		       dv_nl_default_oif(nl, AF_INET6, &oif) == 0) &&
+		      dv_nl_link_mtu(nl, oif, &link) == 0 && link > 80))
+		best = link - 80;
+	if (!best)
+		best = DV_CONFIG_MTU_DEFAULT;
+	for (size_t i = 0; i < cfg->n_addresses; i++)
+		if (cfg->addresses[i].family == AF_INET6)
+			floor = DV_CONFIG_MTU_MIN_IPV6;
+	if (best < floor) {
+		dv_log(LOG_WARNING, "automatic MTU %u raised to %u (the minimum for %s): "
+		       "the outer packets will be fragmented; set `mtu` or drop the "
+		       "IPv6 addresses", best, floor,
+		       floor == DV_CONFIG_MTU_MIN_IPV6 ? "IPv6" : "IPv4");
+		best = floor;
+	}
+	if (best > DV_CONFIG_MTU_MAX)
+		best = DV_CONFIG_MTU_MAX;
+	return best;
+}
+
+static void rules_of(struct dv_nl_rule r[2], int family, uint32_t table)
+{
+	memset(r, 0, 2 * sizeof(*r));
+	/* In this order, as wg-quick: the kernel gives the later rule the
+	 * lower priority, so the suppress rule is looked at first. */
+	r[0].family = family;
+	r[0].table = table;
+	r[0].fwmark = table;
+	r[0].invert = 1;
+	r[0].suppress_prefixlen = -1;
+	r[0].protocol = DV_RULE_PROTO;
+	r[1].family = family;
+	r[1].table = RT_TABLE_MAIN;
+	r[1].suppress_prefixlen = 0;
+	r[1].protocol = DV_RULE_PROTO;
+}
+
+static void set_src_valid_mark(void)
+{
+	char c = 0;
+	int fd = open(SRC_VALID_MARK, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, &c, 1) != 1 || c == '1' ||
+	    lseek(fd, 0, SEEK_SET) < 0 || write(fd, "1\n", 2) != 2) {
+		if (c != '1')
+			dv_log(LOG_WARNING, "%s: %s (reverse-path filtering may drop the "
+			       "tunnel's replies)", SRC_VALID_MARK, strerror(errno));
+	} else {
+		dv_log(LOG_INFO, "net.ipv4.conf.all.src_valid_mark set to 1");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static int rules_add(struct dv_ifconfig *st, int family, uint32_t table, char *err,
+		     size_t errlen)
+{
+	struct dv_nl_rule r[2];
+
+	if (family == AF_INET)
+		set_src_valid_mark();
+	rules_of(r, family, table);
+	/* Recorded first: a half-added pair is removed by undo. */
+	st->full |= family_bit(family);
+	st->rule_table = table;
+	for (int i = 0; i < 2; i++)
+		if (dv_nl_rule(st->nl, 1, &r[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* Deletes our rule pair for family and table: the "not fwmark" rule,
+ * and only if it was there, one suppress rule (there may be one per full
+ * tunnel, all alike). How many were deleted. */
+static int rules_del(struct dv_nl *nl, int family, uint32_t table)
+{
+	struct dv_nl_rule r[2];
+	char err[256];
+
+	rules_of(r, family, table);
+	for (int i = 0; i < 2; i++)
+		if (dv_nl_rule(nl, 0, &r[i], err, sizeof(err)) < 0) {
+			if (errno != ENOENT)
+				dv_log(LOG_WARNING, "%s", err);
+			return i;
+		}
+	return 2;
+}
+
+int dv_ifconfig_remove_rules(struct dv_nl *nl, uint32_t table, int full)
+{
+	int n = 0;
+
+	if (full & DV_FULL_V4)
+		n += rules_del(nl, AF_INET, table);
+	if (full & DV_FULL_V6)
+		n += rules_del(nl, AF_INET6, table);
+	return n;
 }
 
 static int covered_by(const struct dv_cidr *routes, size_t n, const struct dv_cidr *host)
@@ -222,6 +391,9 @@ static void del_bypass(struct dv_ifconfig *st, struct dv_cidr *b, struct dv_nl_h
 
 void dv_ifconfig_undo(struct dv_ifconfig *st)
 {
+	if (st->nl && st->full)
+		dv_ifconfig_remove_rules(st->nl, st->rule_table, st->full);
+	st->full = 0;
 	if (st->nl)
 		del_bypass(st, st->bypass, st->bypass_hop, st->n_bypass);
 	else {
@@ -256,16 +428,40 @@ int dv_ifconfig_update(struct dv_ifconfig *st, const struct dv_config *cfg,
 		       struct dv_ifconfig_delta *delta, char *err, size_t errlen)
 {
 	struct dv_ifconfig_delta scratch;
-	struct dv_cidr *routes, *old_bypass = NULL;
+	struct dv_cidr *routes, *main_routes = NULL, *old_bypass = NULL;
 	struct dv_nl_hop *old_hop = NULL;
-	size_t n_routes, n_old = 0;
-	int r = -1;
+	size_t n_routes, n_main = 0, n_old = 0;
+	uint32_t t4 = dv_ifconfig_table(cfg, AF_INET), t6 = dv_ifconfig_table(cfg, AF_INET6);
+	int full = dv_ifconfig_full_families(cfg), r = -1;
 
 	if (!delta)
 		delta = &scratch;
 	memset(delta, 0, sizeof(*delta));
 	if (dv_ifconfig_routes(cfg, &routes, &n_routes) < 0)
 		return oom(err, errlen);
+	/* Only routes in the main table can capture an endpoint: a full
+	 * tunnel's table is not looked at for the socket's marked packets. */
+	for (size_t i = 0; i < n_routes; i++)
+		if ((routes[i].family == AF_INET ? t4 : t6) == RT_TABLE_MAIN &&
+		    push(&main_routes, &n_main, &routes[i]) < 0) {
+			oom(err, errlen);
+			goto out;
+		}
+	/* A family whose routes change table: out of the old one first. */
+	for (size_t i = st->n_routes; i-- > 0;) {
+		int v4 = st->routes[i].family == AF_INET;
+		uint32_t was = v4 ? st->table4 : st->table6;
+
+		if (was == (v4 ? t4 : t6))
+			continue;
+		if (dv_nl_del_route(st->nl, st->ifindex, st->ifname, &st->routes[i], was,
+				    err, errlen) < 0 && errno != ESRCH)
+			goto out;
+		drop(st->routes, &st->n_routes, i);
+		delta->routes_removed++;
+	}
+	st->table4 = t4;
+	st->table6 = t6;
 	if (cfg->mtu > st->mtu && set_mtu(st, cfg->mtu, delta, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < cfg->n_addresses; i++) {
@@ -282,15 +478,15 @@ int dv_ifconfig_update(struct dv_ifconfig *st, const struct dv_config *cfg,
 	}
 	/* Before any new route: an endpoint is pinned while its path is
 	 * still the one it had without the tunnel. */
-	if (update_bypass(st, cfg, routes, n_routes, &old_bypass, &old_hop, &n_old) < 0) {
+	if (update_bypass(st, cfg, main_routes, n_main, &old_bypass, &old_hop, &n_old) < 0) {
 		oom(err, errlen);
 		goto out;
 	}
 	for (size_t i = 0; i < n_routes; i++) {
 		if (find(st->routes, st->n_routes, &routes[i]) >= 0)
 			continue;
-		if (dv_nl_add_route(st->nl, st->ifindex, st->ifname, &routes[i], err,
-				    errlen) < 0)
+		if (dv_nl_add_route(st->nl, st->ifindex, st->ifname, &routes[i],
+				    routes[i].family == AF_INET ? t4 : t6, err, errlen) < 0)
 			goto out;
 		if (push(&st->routes, &st->n_routes, &routes[i]) < 0) {
 			oom(err, errlen);
@@ -302,11 +498,27 @@ int dv_ifconfig_update(struct dv_ifconfig *st, const struct dv_config *cfg,
 		if (find(routes, n_routes, &st->routes[i]) >= 0)
 			continue;
 		/* ESRCH: gone already (deleted by hand, or with an address). */
-		if (dv_nl_del_route(st->nl, st->ifindex, st->ifname, &st->routes[i], err,
-				    errlen) < 0 && errno != ESRCH)
+		if (dv_nl_del_route(st->nl, st->ifindex, st->ifname, &st->routes[i],
+				    st->routes[i].family == AF_INET ? t4 : t6, err, errlen) < 0 &&
+		    errno != ESRCH)
 			goto out;
 		drop(st->routes, &st->n_routes, i);
 		delta->routes_removed++;
+	}
+	/* The rules, once the table has its routes (the table is chosen at
+	 * start and kept). */
+	for (int f = AF_INET; f; f = f == AF_INET ? AF_INET6 : 0) {
+		int bit = family_bit(f);
+
+		if ((st->full & bit) && !(full & bit)) {
+			rules_del(st->nl, f, st->rule_table);
+			st->full &= ~bit;
+		} else if (!(st->full & bit) && (full & bit)) {
+			if (rules_add(st, f, cfg->table, err, errlen) < 0)
+				goto out;
+			dv_log(LOG_INFO, "full tunnel (%s): routes in table %u, fwmark 0x%x",
+			       f == AF_INET ? "IPv4" : "IPv6", cfg->table, cfg->fwmark);
+		}
 	}
 	del_bypass(st, old_bypass, old_hop, n_old);
 	old_bypass = NULL;
@@ -357,6 +569,7 @@ out:
 		free(old_hop);
 	}
 	free(routes);
+	free(main_routes);
 	return r;
 }
 

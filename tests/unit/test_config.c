@@ -228,7 +228,11 @@ static void test_defaults(void)
 			  "mldsa_private_key = \"%s\"\n",
 		      k_priv.s, sk64.s) == 0);
 	T_CHECK(c.name[0] == '\0' && c.listen_port == 0);
-	T_CHECK(c.mode == DV_MODE_HYBRID && c.mtu == 1420);
+	T_CHECK(c.mode == DV_MODE_HYBRID && c.mtu == 0); /* automatic */
+	T_CHECK(c.table_mode == DV_TABLE_AUTO && c.fwmark == 0);
+	T_CHECK(c.n_dns == 0 && c.n_dns_search == 0);
+	for (int h = 0; h < DV_HOOK_COUNT; h++)
+		T_CHECK(c.n_hooks[h] == 0);
 	T_CHECK(c.handshake_datagram_max == 1232);
 	T_CHECK(c.n_addresses == 0 && c.n_peers == 0);
 	T_CHECK(c.mldsa_key_len == DV_MLDSA_SK_LEN);
@@ -244,7 +248,77 @@ static void test_defaults(void)
 	T_CHECK(c.peers[0].allowed_ips[0].prefix == 32);
 	T_CHECK(c.peers[0].mode == DV_MODE_CLASSIC);
 	T_CHECK(!c.peers[0].has_endpoint && c.peers[0].persistent_keepalive == 0);
+	T_CHECK(c.peers[0].reresolve == 1);
 	dv_config_free(&c);
+}
+
+/* The client keys: table, fwmark, dns, hooks, reresolve. */
+static void test_client_keys(void)
+{
+	struct dv_config c;
+	const char *pk = k_priv.s;
+
+	T_CHECK(parse(&c, "[interface]\nprivate_key = \"%s\"\n"
+			  "table = 1234\nfwmark = 0x4d2\n"
+			  "dns = [\"10.0.0.1, fd00::53\", \"corp.example\", \"lan\"]\n"
+			  "pre_up = \"echo a %%i, b\"\n"
+			  "post_up = [\"echo 1\", \"echo 2\"]\n"
+			  "pre_down = 'x'\npost_down = [\"y\"]\n"
+			  "[[peer]]\npublic_key = \"%s\"\nreresolve = false\n",
+		      pk, k_pub1.s) == 0);
+	T_CHECK(c.table_mode == DV_TABLE_ID && c.table == 1234);
+	T_CHECK(c.fwmark == 0x4d2);
+	T_CHECK(c.n_dns == 2 && !strcmp(c.dns[0], "10.0.0.1") &&
+		!strcmp(c.dns[1], "fd00::53"));
+	T_CHECK(c.n_dns_search == 2 && !strcmp(c.dns_search[0], "corp.example") &&
+		!strcmp(c.dns_search[1], "lan"));
+	T_CHECK(c.n_hooks[DV_HOOK_PRE_UP] == 1 &&
+		!strcmp(c.hooks[DV_HOOK_PRE_UP][0], "echo a %i, b"));
+	T_CHECK(c.n_hooks[DV_HOOK_POST_UP] == 2 &&
+		!strcmp(c.hooks[DV_HOOK_POST_UP][1], "echo 2"));
+	T_CHECK(c.n_hooks[DV_HOOK_PRE_DOWN] == 1 && c.n_hooks[DV_HOOK_POST_DOWN] == 1);
+	T_CHECK(c.peers[0].reresolve == 0);
+	T_CHECK(g_warns.n == 0);
+	dv_config_free(&c);
+
+	T_CHECK(parse(&c, "[interface]\nprivate_key = \"%s\"\ntable = \"off\"\n"
+			  "fwmark = \"off\"\n", pk) == 0);
+	T_CHECK(c.table_mode == DV_TABLE_OFF && c.fwmark == 0);
+	dv_config_free(&c);
+	T_CHECK(parse(&c, "[interface]\nprivate_key = \"%s\"\ntable = \"auto\"\n", pk) == 0);
+	T_CHECK(c.table_mode == DV_TABLE_AUTO);
+	dv_config_free(&c);
+
+	T_BAD("t.toml:3: key 'table':", "expected \"auto\", \"off\"",
+	      "[interface]\nprivate_key = \"%s\"\ntable = \"main\"\n", pk);
+	T_BAD("t.toml:3: key 'table':", "not a usable table",
+	      "[interface]\nprivate_key = \"%s\"\ntable = 0\n", pk);
+	T_BAD("t.toml:3: key 'table':", "not a usable table",
+	      "[interface]\nprivate_key = \"%s\"\ntable = 255\n", pk);
+	T_BAD("t.toml:3: key 'table':", "not a usable table",
+	      "[interface]\nprivate_key = \"%s\"\ntable = 4294967296\n", pk);
+	T_BAD("t.toml:3: key 'fwmark':", "out of range",
+	      "[interface]\nprivate_key = \"%s\"\nfwmark = -1\n", pk);
+	T_BAD("t.toml:3: key 'fwmark':", "expected a number or \"off\"",
+	      "[interface]\nprivate_key = \"%s\"\nfwmark = \"on\"\n", pk);
+	T_BAD("t.toml:5: key 'dns':", "neither an IP address nor a search domain",
+	      "[interface]\nprivate_key = \"%s\"\ndns = [\n\"1.1.1.1\",\n"
+	      "\"bad domain\"]\n", pk);
+	T_BAD("t.toml:3: key 'dns':", "neither an IP address nor a search domain",
+	      "[interface]\nprivate_key = \"%s\"\ndns = \"a..b\"\n", pk);
+	T_BAD("t.toml:3: key 'dns':", "empty entry",
+	      "[interface]\nprivate_key = \"%s\"\ndns = \"1.1.1.1,\"\n", pk);
+	T_BAD("t.toml:3: key 'dns':", "expected a string or an array",
+	      "[interface]\nprivate_key = \"%s\"\ndns = 5\n", pk);
+	T_BAD("t.toml:3: key 'post_up':", "empty command",
+	      "[interface]\nprivate_key = \"%s\"\npost_up = \"  \"\n", pk);
+	T_BAD("t.toml:4: key 'pre_down':", "expected a string or an array",
+	      "[interface]\nprivate_key = \"%s\"\npre_down = [\"a\",\n1]\n", pk);
+	T_BAD("t.toml:5: key 'reresolve':", "expected a boolean",
+	      "[interface]\nprivate_key = \"%s\"\n[[peer]]\npublic_key = \"%s\"\n"
+	      "reresolve = 1\n", pk, k_pub1.s);
+	T_BAD("t.toml:3: key 'post_up':", "longer than 4096",
+	      "[interface]\nprivate_key = \"%s\"\npost_up = \"%05000d\"\n", pk, 1);
 }
 
 static void test_warnings(void)
@@ -252,18 +326,15 @@ static void test_warnings(void)
 	struct dv_config c;
 
 	T_CHECK(parse(&c, "[interface]\nprivate_key = \"%s\"\n"
-			  "pq_private_key = \"anything\"\ndns = [\"1.1.1.1\"]\n"
+			  "pq_private_key = \"anything\"\nmtu = 1400\n"
 			  "[[peer]]\npublic_key = \"%s\"\npq_public_key = \"x\"\n",
 		      k_priv.s, k_pub1.s) == 0);
-	T_CHECK(g_warns.n == 3);
+	T_CHECK(g_warns.n == 2);
 	T_CHECK(strstr(g_warns.all, "t.toml:3: key 'pq_private_key': ignored") != NULL);
-	T_CHECK(strstr(g_warns.all, "t.toml:4: key 'dns': ignored") != NULL);
 	T_CHECK(strstr(g_warns.all, "t.toml:7: key 'pq_public_key': ignored") != NULL);
 	dv_config_free(&c);
 	T_BAD("t.toml:3: key 'pq_private_key':", "expected a string",
 	      "[interface]\nprivate_key = \"%s\"\npq_private_key = 5\n", k_priv.s);
-	T_BAD("t.toml:3: key 'dns':", "expected a string",
-	      "[interface]\nprivate_key = \"%s\"\ndns = [1]\n", k_priv.s);
 }
 
 /* Every class of error, each naming file, line and key (or table). */
@@ -577,12 +648,12 @@ static char *fill_keys(const char *in)
 static const struct {
 	const char *file;
 	const char *refused; /* "LINE: table [T]" expected, or NULL */
-	unsigned warnings;   /* pq_* keys and dns */
+	unsigned warnings;   /* pq_* keys */
 	enum dv_mode mode;
 	size_t n_peers;
 } upstream[] = {
 	{ "config_enterprise-server.toml", ":13: table [hardware]:", 0, 0, 0 },
-	{ "config_example-client.toml", NULL, 1, DV_MODE_CLASSIC, 1 },
+	{ "config_example-client.toml", NULL, 0, DV_MODE_CLASSIC, 1 },
 	{ "config_example-server.toml", ":11: table [hardware]:", 0, 0, 0 },
 	{ "config_test-server.toml", NULL, 1, DV_MODE_HYBRID, 0 },
 	{ "deploy_client.toml.example", NULL, 2, DV_MODE_HYBRID, 1 },
@@ -795,6 +866,7 @@ int main(void)
 	keys_init();
 	T_RUN(test_fields);
 	T_RUN(test_defaults);
+	T_RUN(test_client_keys);
 	T_RUN(test_warnings);
 	T_RUN(test_errors_structure);
 	T_RUN(test_errors_types_ranges);

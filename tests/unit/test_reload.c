@@ -99,17 +99,41 @@ static void test_routes(void)
 	T_CHECK(parse(old_text, &c) == 0);
 	T_CHECK(dv_ifconfig_routes(&c, &r, &n) == 0);
 	/* 10.0.0.2/32 is the address prefix's; 192.168.5.0/24 once; the
-	 * default route as two halves. */
-	T_CHECK(n == 3);
+	 * default route whole: it makes IPv4 a full tunnel, whose routes go
+	 * to a table of their own. */
+	T_CHECK(n == 2);
 	T_CHECK(has_route(r, n, "192.168.5.0/24"));
-	T_CHECK(has_route(r, n, "0.0.0.0/1"));
-	T_CHECK(has_route(r, n, "128.0.0.0/1"));
+	T_CHECK(has_route(r, n, "0.0.0.0/0"));
 	T_CHECK(!has_route(r, n, "10.0.0.2/32"));
+	T_CHECK(dv_ifconfig_full_families(&c) == DV_FULL_V4);
+	c.table = 51820;
+	T_CHECK(dv_ifconfig_table(&c, AF_INET) == 51820);
+	T_CHECK(dv_ifconfig_table(&c, AF_INET6) == 254);
 	free(r);
 	dv_config_free(&c);
 	T_CHECK(parse(new_text, &c) == 0);
 	T_CHECK(dv_ifconfig_routes(&c, &r, &n) == 0);
 	T_CHECK(n == 1 && has_route(r, n, "192.168.6.0/24"));
+	T_CHECK(dv_ifconfig_full_families(&c) == 0);
+	T_CHECK(dv_ifconfig_table(&c, AF_INET) == 254);
+	free(r);
+	dv_config_free(&c);
+	/* table = "off": no routes; table = N: all there, no full tunnel. */
+	T_CHECK(parse("[interface]\nprivate_key = \"" PRIV1 "\"\n"
+		      "table = \"off\"\n[[peer]]\npublic_key = "
+		      "\"" PUB2 "\"\n"
+		      "allowed_ips = [\"0.0.0.0/0\"]\n", &c) == 0);
+	T_CHECK(dv_ifconfig_routes(&c, &r, &n) == 0 && n == 0);
+	T_CHECK(dv_ifconfig_full_families(&c) == 0);
+	free(r);
+	dv_config_free(&c);
+	T_CHECK(parse("[interface]\nprivate_key = \"" PRIV1 "\"\n"
+		      "table = 1234\n[[peer]]\npublic_key = "
+		      "\"" PUB2 "\"\n"
+		      "allowed_ips = [\"0.0.0.0/0\", \"::/0\"]\n", &c) == 0);
+	T_CHECK(dv_ifconfig_routes(&c, &r, &n) == 0 && n == 2);
+	T_CHECK(dv_ifconfig_full_families(&c) == 0);
+	T_CHECK(dv_ifconfig_table(&c, AF_INET6) == 1234);
 	free(r);
 	dv_config_free(&c);
 }
