@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/client.h"
 #include "config/config.h"
+#include "platform/ifconfig.h"
+#include "platform/netlink.h"
 #include "platform/daemon.h"
 #include "platform/log.h"
 #include "platform/paths.h"
@@ -58,6 +62,7 @@ static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
 	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(cfg));
 	d = dv_daemon_new(cfg, err, errlen);
 	dv_config_free(cfg); /* the device keeps its own copy of the keys */
+	/* (In a forked daemon this frees its copy; the parent keeps its own.) */
 	if (!d)
 		return -1;
 	if (report_fd >= 0) {
@@ -95,11 +100,14 @@ static void to_dev_null(void)
 		close(fd);
 }
 
-/* Double fork and setsid: the daemon is no session leader, so it never
- * gets a controlling terminal back. The first process waits on a pipe
- * until the daemon says the tunnel is up ("OK") or why it is not. */
-static int daemonize_and_serve(struct dv_config *cfg, const char *ifname,
-			       const char *ident, int prio)
+/* Starts the daemon in a child and waits on a pipe until it says the
+ * tunnel is up ("OK") or why it is not. Daemonized: double fork and
+ * setsid, so the daemon is no session leader and never gets a
+ * controlling terminal back; logs to syslog. Foreground (supervised by
+ * this process): one fork, logs to stderr; *child is its PID. Returns 0
+ * once it is up, 1 if it is not (the reason printed). */
+static int start_daemon(struct dv_config *cfg, const char *ifname, const char *ident,
+			int prio, int foreground, pid_t *child)
 {
 	char msg[1024];
 	size_t got = 0;
@@ -110,14 +118,15 @@ static int daemonize_and_serve(struct dv_config *cfg, const char *ifname,
 		fprintf(stderr, "dybervpn up: pipe: %s\n", strerror(errno));
 		return 1;
 	}
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "dybervpn up: fork: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pid > 0) {
+		*child = pid;
 		close(p[1]);
-		dv_config_free(cfg);
 		for (;;) {
 			ssize_t n = read(p[0], msg + got, sizeof(msg) - 1 - got);
 
@@ -128,30 +137,37 @@ static int daemonize_and_serve(struct dv_config *cfg, const char *ifname,
 		}
 		msg[got] = 0;
 		close(p[0]);
-		waitpid(pid, &status, 0);
+		if (!foreground)
+			waitpid(pid, &status, 0);
 		if (!strcmp(msg, "OK")) {
-			pid_t daemon = dv_pidfile_read(ifname);
-
-			printf("%s is up (daemon pid %d, logging to syslog)\n", ifname,
-			       (int)daemon);
+			if (!foreground)
+				printf("%s is up (daemon pid %d, logging to syslog)\n", ifname,
+				       (int)dv_pidfile_read(ifname));
+			fflush(stdout);
 			return 0;
 		}
 		fprintf(stderr, "dybervpn up: %s\n",
-			got ? msg : "the daemon died while starting (see syslog)");
+			got ? msg : "the daemon died while starting (see its log)");
+		if (foreground)
+			waitpid(pid, &status, 0);
 		return 1;
 	}
 
 	close(p[0]);
-	if (setsid() < 0)
-		_exit(1);
-	pid = fork();
-	if (pid != 0)
-		_exit(pid < 0 ? 1 : 0);
-	if (chdir("/") < 0)
-		_exit(1);
-	umask(022);
-	to_dev_null();
-	dv_log_init(DV_LOG_SYSLOG, ident, prio);
+	if (!foreground) {
+		if (setsid() < 0)
+			_exit(1);
+		pid = fork();
+		if (pid != 0)
+			_exit(pid < 0 ? 1 : 0);
+		if (chdir("/") < 0)
+			_exit(1);
+		umask(022);
+		to_dev_null();
+		dv_log_init(DV_LOG_SYSLOG, ident, prio);
+	} else {
+		dv_log_init(DV_LOG_STDERR, ident, prio);
+	}
 	status = serve(cfg, msg, sizeof(msg), p[1]);
 	if (status < 0) {
 		/* Setup failed before "OK": the parent prints why. */
@@ -160,6 +176,164 @@ static int daemonize_and_serve(struct dv_config *cfg, const char *ifname,
 	}
 	dv_log_close();
 	exit(status ? 1 : 0);
+}
+
+/* Stops the daemon of ifname (SIGTERM, bounded wait). */
+static void stop_daemon(const char *ifname, pid_t child)
+{
+	pid_t pid = dv_pidfile_read(ifname);
+
+	if (pid > 0 && dv_pid_is_dybervpn(pid) && kill(pid, SIGTERM) == 0)
+		dv_client_wait_gone(pid, 1, 10000);
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+}
+
+/* Once the daemon is up: DNS, then post_up. A failure takes everything
+ * down again, without the down hooks (as wg-quick). 0, or 1. */
+static int after_up(struct dv_config *cfg, const char *ifname, enum dv_dns_backend dns,
+		    pid_t child)
+{
+	struct dv_client_state st;
+	char err[1024];
+
+	if (dv_client_dns_set(cfg, ifname, dns, err, sizeof(err)) == 0 &&
+	    dv_client_hooks(cfg->hooks[DV_HOOK_POST_UP], cfg->n_hooks[DV_HOOK_POST_UP],
+			    ifname) == 0)
+		return 0;
+	if (dns != DV_DNS_NONE && err[0])
+		fprintf(stderr, "dybervpn up: %s\n", err);
+	fprintf(stderr, "dybervpn up: taking %s down again\n", ifname);
+	stop_daemon(ifname, child);
+	dv_client_state_read(ifname, &st);
+	dv_client_teardown(ifname, &st);
+	dv_client_state_free(&st);
+	return 1;
+}
+
+/* `up -f` of a config with hooks, DNS or a full tunnel: this process
+ * stays root and outside the daemon's sandbox, runs the daemon as its
+ * child, and on SIGTERM/SIGINT runs pre_down, stops it, undoes DNS and
+ * nftables and runs post_down, as `down` would. */
+static int supervise(struct dv_config *cfg, const char *ifname, const char *ident,
+		     int prio, enum dv_dns_backend dns)
+{
+	struct dv_client_state st;
+	siginfo_t si;
+	sigset_t set;
+	pid_t child = 0;
+	int r = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (start_daemon(cfg, ifname, ident, prio, 1, &child)) {
+		dv_client_state_read(ifname, &st);
+		dv_client_teardown(ifname, &st);
+		dv_client_state_free(&st);
+		return 1;
+	}
+	if (after_up(cfg, ifname, dns, child))
+		return 1;
+	{
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s is up", ifname);
+		dv_sd_notify(msg);
+	}
+	for (;;) {
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo == SIGCHLD) {
+			if (waitpid(child, NULL, WNOHANG) == child) {
+				fprintf(stderr, "dybervpn up: the daemon of %s exited\n", ifname);
+				r = 1;
+				break;
+			}
+			continue;
+		}
+		dv_sd_notify("STOPPING=1");
+		if (dv_client_hooks(cfg->hooks[DV_HOOK_PRE_DOWN],
+				    cfg->n_hooks[DV_HOOK_PRE_DOWN], ifname) < 0)
+			r = 1; /* a signal stops anyway */
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+		break;
+	}
+	dv_client_state_read(ifname, &st);
+	dv_client_teardown(ifname, &st);
+	dv_client_state_free(&st);
+	if (dv_client_hooks(cfg->hooks[DV_HOOK_POST_DOWN], cfg->n_hooks[DV_HOOK_POST_DOWN],
+			    ifname) < 0)
+		r = 1;
+	return r;
+}
+
+/* Leftovers of an instance that did not stop cleanly (kill -9, power
+ * loss): its rules, nftables table and DNS entry, as its state file
+ * says. 0, or 1 if that instance still runs. */
+static int clean_stale(const char *ifname)
+{
+	struct dv_client_state st;
+
+	if (dv_client_state_read(ifname, &st) < 0) {
+		dv_client_teardown(ifname, NULL);
+		return 0;
+	}
+	if (st.owner > 0 && st.owner != getpid() && dv_pid_is_dybervpn(st.owner)) {
+		fprintf(stderr, "dybervpn up: %s is still run by `dybervpn up -f` (pid %d)\n",
+			ifname, (int)st.owner);
+		dv_client_state_free(&st);
+		return 1;
+	}
+	fprintf(stderr, "dybervpn up: %s did not stop cleanly last time: removing what "
+		"it left\n", ifname);
+	dv_client_teardown(ifname, &st);
+	dv_client_state_free(&st);
+	return 0;
+}
+
+/* Everything before the daemon for a config that needs the client steps:
+ * table choice, pre_up, state file and nftables. 0, or 1. */
+static int before_up(struct dv_config *cfg, const char *ifname, int foreground,
+		     enum dv_dns_backend *dns)
+{
+	struct dv_nl nl;
+	char err[1024];
+	int r;
+
+	if (dv_client_dns_backend(cfg, dns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dybervpn up: %s\n", err);
+		return 1;
+	}
+	if (dv_nl_open(&nl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dybervpn up: %s\n", err);
+		return 1;
+	}
+	r = dv_ifconfig_plan(&nl, cfg, err, sizeof(err));
+	dv_nl_close(&nl);
+	if (r < 0) {
+		fprintf(stderr, "dybervpn up: %s\n", err);
+		return 1;
+	}
+	if (dv_client_hooks(cfg->hooks[DV_HOOK_PRE_UP], cfg->n_hooks[DV_HOOK_PRE_UP],
+			    ifname) < 0)
+		return 1;
+	if (dv_client_pre(cfg, ifname, *dns, foreground ? getpid() : 0, err,
+			  sizeof(err)) < 0) {
+		struct dv_client_state st;
+
+		fprintf(stderr, "dybervpn up: %s\n", err);
+		dv_client_state_read(ifname, &st);
+		dv_client_teardown(ifname, &st);
+		dv_client_state_free(&st);
+		return 1;
+	}
+	return 0;
 }
 
 int up_main(int argc, char **argv)
@@ -175,7 +349,8 @@ int up_main(int argc, char **argv)
 	const char *path = NULL;
 	struct dv_config cfg;
 	char err[1024], ifname[IF_NAMESIZE], file[4096];
-	int c, r, foreground = 0, prio = LOG_INFO, path_only = 0, is_name;
+	int c, r, client, foreground = 0, prio = LOG_INFO, path_only = 0, is_name;
+	enum dv_dns_backend dns = DV_DNS_NONE;
 
 	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -233,9 +408,42 @@ int up_main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(ident, sizeof(ident), "dybervpn/%s", ifname);
+	if (clean_stale(ifname)) {
+		dv_config_free(&cfg);
+		return 1;
+	}
+	client = dv_client_needed(&cfg);
+	if (client && before_up(&cfg, ifname, foreground, &dns)) {
+		dv_config_free(&cfg);
+		return 1;
+	}
+	if (client && foreground) {
+		/* Under systemd the supervisor, the unit's main process, is
+		 * the one that says READY (once post_up has run). */
+		if (dv_sd_notify_open() < 0)
+			fprintf(stderr, "dybervpn up: NOTIFY_SOCKET unusable (%s); not "
+				"notifying\n", strerror(errno));
+		r = supervise(&cfg, ifname, ident, prio, dns);
+		dv_sd_notify_close();
+		dv_config_free(&cfg);
+		return r;
+	}
+	if (!foreground) {
+		pid_t child = 0;
 
-	if (!foreground)
-		return daemonize_and_serve(&cfg, ifname, ident, prio);
+		r = start_daemon(&cfg, ifname, ident, prio, 0, &child);
+		if (r && client) {
+			struct dv_client_state st;
+
+			dv_client_state_read(ifname, &st);
+			dv_client_teardown(ifname, &st);
+			dv_client_state_free(&st);
+		}
+		if (!r && client)
+			r = after_up(&cfg, ifname, dns, 0);
+		dv_config_free(&cfg);
+		return r;
+	}
 	dv_log_init(DV_LOG_STDERR, ident, prio);
 	if (dv_sd_notify_open() < 0)
 		fprintf(stderr, "dybervpn up: NOTIFY_SOCKET unusable (%s); not notifying\n",
