@@ -331,3 +331,23 @@ void dv_device_get_stats(const struct dv_device *d,
 {
 	*st = d->stats;
 }
+
+unsigned dv_device_peer_attempts(struct dv_device *d, const uint8_t pub[DV_KEY_LEN])
+{
+	struct dv_peer *p = dv_peer_by_key(d, pub);
+
+	return p ? p->initiations_unanswered : 0;
+}
+
+int dv_device_peer_set_endpoint(struct dv_device *d, const uint8_t pub[DV_KEY_LEN],
+				const struct sockaddr *sa, socklen_t len)
+{
+	struct dv_peer *p = dv_peer_by_key(d, pub);
+
+	if (!p)
+		return -1;
+	if (p->endpoint_len == len && !memcmp(&p->endpoint, sa, len))
+		return 0;
+	dv_peer_set_endpoint(p, sa, len);
+	return 1;
+}

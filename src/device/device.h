@@ -108,6 +108,13 @@ int dv_device_mldsa_same(const struct dv_device *d, const struct dv_config *cfg)
 
 uint16_t dv_device_listen_port(const struct dv_device *d);
 uint32_t dv_device_fwmark(const struct dv_device *d);
+/* Handshake initiations sent to the peer since the last handshake that
+ * completed (0 if no such peer). */
+unsigned dv_device_peer_attempts(struct dv_device *d, const uint8_t pub[32]);
+/* Points the peer at a new endpoint (as UAPI endpoint=): 1 if it changed,
+ * 0 if it was that already, -1 if there is no such peer. */
+int dv_device_peer_set_endpoint(struct dv_device *d, const uint8_t pub[32],
+				const struct sockaddr *sa, socklen_t len);
 size_t dv_device_mtu(const struct dv_device *d);
 
 /* Global counters of input dropped before it reached a peer, for status

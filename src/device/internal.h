@@ -85,6 +85,9 @@ struct dv_peer {
 	bool need_another_keepalive;
 	bool sent_lastminute_handshake;
 	unsigned handshake_attempts;
+	/* Initiations sent since the last completed handshake (any new
+	 * traffic resets handshake_attempts; this only a handshake). */
+	unsigned initiations_unanswered;
 	/* Last handshake message sent, initiation or response (WireGuard's
 	 * last_sent_handshake): at most one per REKEY_TIMEOUT is started. */
 	bool sent_initiation;

@@ -86,6 +86,7 @@ void dv_send_initiation(struct dv_peer *p, bool is_retry)
 		return;
 	p->sent_initiation = true;
 	p->last_initiation_sent_ns = now;
+	p->initiations_unanswered++;
 
 	dv_index_remove(d, &p->hs_entry);
 	p->hs_entry.kind = DV_INDEX_HANDSHAKE;

@@ -93,6 +93,7 @@ void dv_timers_handshake_complete(struct dv_peer *p)
 {
 	p->t_retransmit = 0;
 	p->handshake_attempts = 0;
+	p->initiations_unanswered = 0;
 	p->sent_lastminute_handshake = false;
 }
 

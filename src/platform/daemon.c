@@ -26,6 +26,7 @@
 #include "platform/metrics_http.h"
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
+#include "platform/reresolve.h"
 #include "platform/sdnotify.h"
 #include "platform/reload.h"
 #include "platform/tun.h"
@@ -66,6 +67,7 @@ struct dv_daemon {
 	 * keys wiped: the base a reload compares the file with. cfg.path is
 	 * the file's absolute path. */
 	struct dv_config cfg;
+	struct dv_reresolve rr; /* endpoint names looked up again */
 	struct dv_ev tun_ev, udp_ev, hs_ev, timer_ev, sig_ev;
 	int hs_ready; /* the handshake socket is readable: served after data */
 	uint64_t timer_armed; /* absolute CLOCK_MONOTONIC ns, 0 = not armed */
@@ -565,6 +567,8 @@ static void run_timers(struct dv_daemon *d)
 		dv_log(LOG_DEBUG, "closed idle control connections");
 	if (d->mhttp.ev.fd >= 0 && dv_mhttp_expire(&d->mhttp, clock_ns(CLOCK_MONOTONIC)))
 		dv_log(LOG_DEBUG, "metrics: closed idle connections");
+	if (d->rr.n_peers)
+		dv_reresolve_tick(&d->rr, clock_ns(CLOCK_MONOTONIC));
 	dv_gro_flush(&d->gro);
 	dv_udp_flush(&d->udp);
 	if (wait > TIMER_MAX_NS)
@@ -727,6 +731,10 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	d->dev = dv_device_new(cfg, &io, err, errlen);
 	if (!d->dev)
 		goto fail;
+	if (dv_reresolve_init(&d->rr, d->dev, d->epfd, cfg) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (setup_tun(d, cfg, err, errlen) < 0)
 		goto fail;
 	if (dv_ctl_open(&d->ctl, d->ifname, d->epfd, on_uapi, d, err, errlen) < 0)
@@ -786,6 +794,7 @@ void dv_daemon_free(struct dv_daemon *d)
 	if (d->nl.sock)
 		dv_ifconfig_undo(&d->ifc);
 	dv_nl_close(&d->nl);
+	dv_reresolve_free(&d->rr);
 	dv_device_free(d->dev);
 	dv_udp_close(&d->udp);
 	if (d->tun_arena)

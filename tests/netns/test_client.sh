@@ -242,6 +242,32 @@ check "TCP through the tunnel on that path: iperf3 ${bw:-none} Gbit/s" test -n "
 check "the 1280 path was not exceeded (no fragments sent)" sh -c \
 	"[ \"\$(ip netns exec $NS_C awk '/^Ip6FragCreates/ {print \$2}' /proc/net/snmp6)\" = 0 ]"
 
+say "-- endpoint host names resolved again while handshakes fail"
+# /etc/netns/NS/hosts is bound over /etc/hosts by `ip netns exec`; it is
+# rewritten in place (same inode), so the running daemon sees the change.
+echo "198.18.0.99 dvserver.test" >"$NETNS_ETC/hosts"
+write_iface "$TMP/cr.toml" dvtr "$c_priv" 0 classic 10.99.0.1/24
+echo 'mtu = 1420' >>"$TMP/cr.toml"
+PEER_KEEPALIVE=1 add_peer "$TMP/cr.toml" "$s_pub" dvserver.test:51821 10.99.0.2/32
+sed 's/^persistent_keepalive.*/&\nreresolve = false/' "$TMP/cr.toml" >"$TMP/cr-off.toml"
+check "start a client whose endpoint name points nowhere (reresolve = false)" \
+	start_dv "$NS_C" "$TMP/cr-off.toml" "$TMP/cr-off.log"
+RPID=$LAST_PID
+echo "198.18.0.1 dvserver.test" >"$NETNS_ETC/hosts"
+sleep 14
+check "reresolve = false: the endpoint stays as resolved at up" \
+	sh -c "ip netns exec $NS_C wg show dvtr endpoints | grep -q '198.18.0.99:51821'"
+stop_pid "$RPID"
+echo "198.18.0.99 dvserver.test" >"$NETNS_ETC/hosts"
+check "start it again with reresolve on (the default)" start_dv "$NS_C" "$TMP/cr.toml" "$TMP/cr.log"
+RPID=$LAST_PID
+echo "198.18.0.1 dvserver.test" >"$NETNS_ETC/hosts"
+check "the name is resolved again and the endpoint follows" wait_for 40 sh -c \
+	"ip netns exec $NS_C wg show dvtr endpoints | grep -q '198.18.0.1:51821'"
+check "the log says why" grep -q "keep failing: resolving it again" "$TMP/cr.log"
+check "ping the server through the tunnel" ping_ok "$NS_C" 10.99.0.2
+stop_pid "$RPID"
+
 check "the machine's /etc/resolv.conf is untouched" \
 	test "$(sha256sum /etc/resolv.conf 2>/dev/null | cut -d' ' -f1)" = "$HOST_RESOLV_SUM"
 finish
