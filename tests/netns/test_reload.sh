@@ -135,13 +135,15 @@ check "the MTU stayed" sh -c "ip netns exec '$NS_A' ip link show dvra | grep -q 
 say "-- reload: B becomes the default route, and back"
 a_conf 51830 0.0.0.0/0
 check "reload exits 0" in_ns "$NS_A" "$DV" reload dvra
-check "0.0.0.0/1 and 128.0.0.0/1 go through dvra" sh -c "ip netns exec '$NS_A' ip route show dev dvra | grep -q '^0.0.0.0/1' && ip netns exec '$NS_A' ip route show dev dvra | grep -q '^128.0.0.0/1'"
-check "B's endpoint is kept off the tunnel by a host route" sh -c "ip netns exec '$NS_A' ip route show 192.0.2.2/32 | grep -q dva0"
+check "a full tunnel: the default route in a table of its own, through dvra" sh -c "ip netns exec '$NS_A' ip route show table all dev dvra | grep -q '^default table 5182'"
+check "its rule: not fwmark T lookup T" sh -c "ip netns exec '$NS_A' ip rule | grep -q 'not from all fwmark .* lookup 5182'"
+check "B's endpoint stays outside the tunnel (the socket's marked packets)" sh -c \
+	"m=\$(ip netns exec '$NS_A' wg show dvra fwmark); [ -n \"\$m\" ] && [ \"\$m\" != off ] || m=\$(ip netns exec '$NS_A' ip rule | sed -n 's/.*not from all fwmark \\([^ ]*\\) lookup.*/\\1/p' | head -n 1); ip netns exec '$NS_A' ip route get 192.0.2.2 mark \"\$m\" | grep -q dva0"
 check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
 a_conf 51830 10.99.0.2/32
 check "reload exits 0" in_ns "$NS_A" "$DV" reload dvra
-check "the halves are gone" sh -c "! ip netns exec '$NS_A' ip route show dev dvra | grep -q '/1 '"
-check "the host route is gone" test -z "$(in_ns "$NS_A" ip route show 192.0.2.2/32)"
+check "the full tunnel's route is gone" sh -c "! ip netns exec '$NS_A' ip route show table all dev dvra | grep -q '^default'"
+check "its rules are gone" sh -c "! ip netns exec '$NS_A' ip rule | grep -q 'proto 100'"
 check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
 check "the daemon is still running" kill -0 "$A_PID"
 finish
