@@ -290,6 +290,14 @@ static int clean_stale(const char *ifname)
 		dv_client_state_free(&st);
 		return 1;
 	}
+	/* The run directory is the machine's: the same name may run in
+	 * another network namespace. */
+	if (dv_pid_is_dybervpn(dv_pidfile_read(ifname))) {
+		fprintf(stderr, "dybervpn up: %s is already run by dybervpn process %d\n",
+			ifname, (int)dv_pidfile_read(ifname));
+		dv_client_state_free(&st);
+		return 1;
+	}
 	fprintf(stderr, "dybervpn up: %s did not stop cleanly last time: removing what "
 		"it left\n", ifname);
 	dv_client_teardown(ifname, &st);
