@@ -84,50 +84,67 @@ static const char *head_end(const char *s, size_t len)
 	return NULL;
 }
 
-/* Answers the complete request head in c->in. */
-static int handle(struct dv_mhttp_conn *c)
+int dv_mhttp_classify(const char *req, size_t len, int *head_only)
 {
 	char method[8], target[256], version[16];
-	const char *line = c->in, *sp1, *sp2, *eol;
+	const char *sp1, *sp2, *eol;
 	size_t ml, tl, vl;
-	char *body = NULL;
-	size_t body_len = 0;
-	int head_only, r;
 
-	eol = memchr(line, '\n', c->in_len);
+	*head_only = 0;
+	eol = memchr(req, '\n', len);
 	if (!eol)
-		return respond_error(c, 400, "Bad Request");
-	if (eol > line && eol[-1] == '\r')
+		return 400;
+	if (eol > req && eol[-1] == '\r')
 		eol--;
-	sp1 = memchr(line, ' ', (size_t)(eol - line));
+	sp1 = memchr(req, ' ', (size_t)(eol - req));
 	sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
 	if (!sp1 || !sp2)
-		return respond_error(c, 400, "Bad Request");
-	ml = (size_t)(sp1 - line);
+		return 400;
+	ml = (size_t)(sp1 - req);
 	tl = (size_t)(sp2 - sp1 - 1);
 	vl = (size_t)(eol - sp2 - 1);
 	if (!ml || ml >= sizeof(method) || !tl || tl >= sizeof(target) ||
 	    vl >= sizeof(version))
-		return respond_error(c, 400, "Bad Request");
-	memcpy(method, line, ml);
+		return 400;
+	memcpy(method, req, ml);
 	method[ml] = 0;
 	memcpy(target, sp1 + 1, tl);
 	target[tl] = 0;
 	memcpy(version, sp2 + 1, vl);
 	version[vl] = 0;
-	if (strncmp(version, "HTTP/1.", 7) || !version[7] || version[8] ||
+	if (vl != 8 || strncmp(version, "HTTP/1.", 7) ||
 	    (version[7] != '0' && version[7] != '1') || target[0] != '/' ||
 	    strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ml)
-		return respond_error(c, 400, "Bad Request");
+		return 400;
 	for (size_t i = 0; i < tl; i++)
 		if ((unsigned char)target[i] <= ' ' || (unsigned char)target[i] >= 0x7f)
-			return respond_error(c, 400, "Bad Request");
-	head_only = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head_only)
-		return respond_error(c, 405, "Method Not Allowed");
+			return 400;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return 405;
 	target[strcspn(target, "?")] = 0;
 	if (strcmp(target, "/metrics"))
+		return 404;
+	*head_only = !strcmp(method, "HEAD");
+	return 200;
+}
+
+/* Answers the complete request head in c->in. */
+static int handle(struct dv_mhttp_conn *c)
+{
+	char *body = NULL;
+	size_t body_len = 0;
+	int head_only, r;
+
+	switch (dv_mhttp_classify(c->in, c->in_len, &head_only)) {
+	case 200:
+		break;
+	case 404:
 		return respond_error(c, 404, "Not Found");
+	case 405:
+		return respond_error(c, 405, "Method Not Allowed");
+	default:
+		return respond_error(c, 400, "Bad Request");
+	}
 	if (c->h->render(c->h->arg, &body, &body_len) < 0)
 		return respond_error(c, 500, "Internal Server Error");
 	r = respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body, body_len,

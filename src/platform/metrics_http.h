@@ -35,6 +35,12 @@ struct dv_mhttp {
 	struct dv_mhttp_conn *conns[DV_MHTTP_MAX_CONNS];
 };
 
+/* The answer to a request head of len bytes (any bytes; it need not be
+ * NUL-terminated): 200 for GET or HEAD /metrics (with or without a
+ * query; *head_only set for HEAD), 404 for another path, 405 for another
+ * method, 400 for anything malformed. Pure: no I/O, no allocation. */
+int dv_mhttp_classify(const char *req, size_t len, int *head_only);
+
 /* Listens on addr and registers with epfd. 0, or -1 with a message in
  * err. */
 int dv_mhttp_open(struct dv_mhttp *h, const struct sockaddr *addr, socklen_t addrlen,

@@ -333,6 +333,48 @@ static void test_http(void)
 	close(epfd);
 }
 
+static void test_classify(void)
+{
+	static const struct {
+		const char *req;
+		int want, head;
+	} cases[] = {
+		{ "GET /metrics HTTP/1.0\r\n\r\n", 200, 0 },
+		{ "GET /metrics HTTP/1.1\n\n", 200, 0 },
+		{ "GET /metrics?name[]=x HTTP/1.1\r\nHost: h\r\n\r\n", 200, 0 },
+		{ "HEAD /metrics HTTP/1.0\r\n\r\n", 200, 1 },
+		{ "GET /metrics/ HTTP/1.0\r\n\r\n", 404, 0 },
+		{ "GET /Metrics HTTP/1.0\r\n\r\n", 404, 0 },
+		{ "PUT /metrics HTTP/1.0\r\n\r\n", 405, 0 },
+		{ "OPTIONS * HTTP/1.0\r\n\r\n", 400, 0 }, /* not an origin-form path */
+		{ "GET /metrics HTTP/1.0", 400, 0 },          /* no line end at all */
+		{ "GET /metrics HTTP/1.2\r\n\r\n", 400, 0 },
+		{ "GET /metrics HTTP/1.00\r\n\r\n", 400, 0 },
+		{ "GET  /metrics HTTP/1.0\r\n\r\n", 400, 0 },
+		{ "GET /metrics  HTTP/1.0\r\n\r\n", 400, 0 },
+		{ "GETTINGLONG /metrics HTTP/1.0\r\n\r\n", 400, 0 },
+		{ "GET /metrics\tx HTTP/1.0\r\n\r\n", 400, 0 },
+		{ "\r\n\r\n", 400, 0 },
+		{ "", 400, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int head = -1, r = dv_mhttp_classify(cases[i].req, strlen(cases[i].req), &head);
+
+		T_CHECK(r == cases[i].want);
+		T_CHECK(head == cases[i].head);
+		if (r != cases[i].want)
+			fprintf(stderr, "  %s -> %d\n", cases[i].req, r);
+	}
+	/* A NUL inside the head is just a byte (never a terminator). */
+	{
+		static const char req[] = "GET /metrics\0x HTTP/1.0\r\n\r\n";
+		int head;
+
+		T_CHECK(dv_mhttp_classify(req, sizeof(req) - 1, &head) == 400);
+	}
+}
+
 /* metrics_listen in a config: numeric ADDR:PORT only, errors name the key. */
 static void test_config_key(void)
 {
@@ -375,6 +417,7 @@ int main(void)
 {
 	T_RUN(test_render);
 	T_RUN(test_errors);
+	T_RUN(test_classify);
 	T_RUN(test_http);
 	T_RUN(test_config_key);
 	return t_done();
