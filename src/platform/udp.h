@@ -18,7 +18,8 @@
  * handshake messages fills only its own queue and the kernel drops there,
  * while the data socket's queue stays free for the tunnel. The daemon
  * serves data first and handshakes within a budget per turn of its loop.
- * A kernel that refuses the program leaves one socket for everything. */
+ * A kernel that refuses the program leaves one socket for everything (the
+ * test knob DYBERVPN_TEST_NO_STEERING in the environment does the same). */
 #ifndef DV_PLATFORM_UDP_H
 #define DV_PLATFORM_UDP_H
 

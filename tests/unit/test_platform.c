@@ -228,6 +228,37 @@ out:
 	dv_udp_close(&b);
 }
 
+/* Without the steering program (DYBERVPN_TEST_NO_STEERING stands for a
+ * kernel that refuses it): one socket receives every type, and a second
+ * one cannot share its port. */
+static void test_udp_no_steering(void)
+{
+	static struct dgram dg[8];
+	struct dv_udp a, b, c;
+	struct sockaddr_in to4 = { .sin_family = AF_INET };
+	uint8_t msg[148] = { 0 };
+	char err[256];
+
+	setenv("DYBERVPN_TEST_NO_STEERING", "1", 1);
+	T_CHECK(dv_udp_open(&a, 0, err, sizeof(err)) == 0);
+	T_CHECK(dv_udp_open(&b, 0, err, sizeof(err)) == 0);
+	T_CHECK(b.q[DV_UDP_HS].fd < 0 && b.fd >= 0 && b.fd == b.q[DV_UDP_DATA].fd);
+	T_CHECK(dv_udp_recv(&b, DV_UDP_HS, DV_UDP_BATCH) == 0);
+	to4.sin_port = htons(b.port);
+	to4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	msg[0] = 1;
+	dv_udp_queue(&a, (struct sockaddr *)&to4, sizeof(to4), msg, sizeof(msg));
+	msg[0] = 4;
+	dv_udp_queue(&a, (struct sockaddr *)&to4, sizeof(to4), msg, sizeof(msg));
+	dv_udp_flush(&a);
+	T_CHECK(recv_q(&b, DV_UDP_DATA, dg, 2) == 2 && dg[0].p[0] == 1 && dg[1].p[0] == 4);
+	T_CHECK(dv_udp_open(&c, b.port, err, sizeof(err)) < 0);
+	T_CHECK(dv_udp_rebind(&b, 0) == 0 && b.q[DV_UDP_HS].fd < 0);
+	unsetenv("DYBERVPN_TEST_NO_STEERING");
+	dv_udp_close(&a);
+	dv_udp_close(&b);
+}
+
 static void test_udp(void)
 {
 	static uint8_t big[4657], stable[256];
@@ -741,6 +772,7 @@ int main(void)
 	T_RUN(test_config_locate);
 	T_RUN(test_udp);
 	T_RUN(test_udp_steering);
+	T_RUN(test_udp_no_steering);
 	T_RUN(test_gso);
 	T_RUN(test_gro);
 	T_RUN(test_ctlsock);
