@@ -9,6 +9,10 @@
 #include "platform/paths.h"
 #include "platform/uapi_client.h"
 
+/* The daemon reads the file and resolves its host names before it
+ * answers; the resolver's own time-outs (5 s a try by default) bound it. */
+#define RELOAD_WAIT_MS 60000
+
 static void reload_usage(FILE *f)
 {
 	fprintf(f,
@@ -62,7 +66,8 @@ int reload_main(int argc, char **argv)
 		reload_usage(stderr);
 		return 2;
 	}
-	if (dv_uapi_query(argv[1], "reload=1\n\n", &out, err, sizeof(err)) < 0) {
+	if (dv_uapi_query_wait(argv[1], "reload=1\n\n", RELOAD_WAIT_MS, &out, err,
+			       sizeof(err)) < 0) {
 		fprintf(stderr, "dybervpn reload: %s\n", err);
 		return 1;
 	}

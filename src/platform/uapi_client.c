@@ -29,13 +29,13 @@ static int response_done(const char *buf, size_t len)
 	return !strncmp(buf + i, "errno=", 6);
 }
 
-static int wait_fd(int fd, short events)
+static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 	int r;
 
 	do
-		r = poll(&p, 1, UAPI_TIMEOUT_MS);
+		r = poll(&p, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		errno = ETIMEDOUT;
@@ -44,6 +44,12 @@ static int wait_fd(int fd, short events)
 
 int dv_uapi_query(const char *iface, const char *req, char **out, char *err,
 		  size_t errlen)
+{
+	return dv_uapi_query_wait(iface, req, UAPI_TIMEOUT_MS, out, err, errlen);
+}
+
+int dv_uapi_query_wait(const char *iface, const char *req, int timeout_ms, char **out,
+		       char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len = 0, cap = 0, off = 0, reqlen = strlen(req);
@@ -65,7 +71,7 @@ int dv_uapi_query(const char *iface, const char *req, char **out, char *err,
 		ssize_t n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (wait_fd(fd, POLLOUT) < 0)
+			if (wait_fd(fd, POLLOUT, timeout_ms) < 0)
 				goto io_fail;
 			continue;
 		}
@@ -94,7 +100,7 @@ int dv_uapi_query(const char *iface, const char *req, char **out, char *err,
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (wait_fd(fd, POLLIN) < 0)
+			if (wait_fd(fd, POLLIN, timeout_ms) < 0)
 				goto io_fail;
 			continue;
 		}

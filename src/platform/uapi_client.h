@@ -11,6 +11,10 @@
  * 0, or -1 with a message in err. */
 int dv_uapi_query(const char *iface, const char *req, char **out, char *err,
 		  size_t errlen);
+/* The same, waiting at most timeout_ms for each step instead of 5 s (a
+ * reload resolves host names: the resolver alone may take longer). */
+int dv_uapi_query_wait(const char *iface, const char *req, int timeout_ms, char **out,
+		       char *err, size_t errlen);
 
 /* Interfaces with a socket in DV_SOCK_DIR that are served by dybervpn
  * (their PID file names a live dybervpn process), sorted; *names is a
