@@ -7,8 +7,9 @@
 # restarted and must get a new session within 10 s; after it the tunnel
 # still works, B is alive, its RSS stayed bounded, and B sent no more cookie
 # replies than their documented bound (4096 a second, bursts of 256) over
-# the flood's window. No throughput is asserted (scripts/bench-flood.sh
-# measures that).
+# the flood's window. In classic mode, after a listen-port change both
+# steered sockets are on the new port and a flood there is counted. No
+# throughput is asserted (scripts/bench-flood.sh measures that).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flood_lib.sh"
 need_root
@@ -65,6 +66,20 @@ for mode in classic hybrid pqonly; do
 				test $((bad1 - bad0)) -lt 100 -a "$sent" -gt 0
 		fi
 	done
+	if [ "$mode" = classic ]; then
+		# A listen-port change keeps the two steered sockets: both on the
+		# new port, the tunnel back (B speaks first from it), junk counted.
+		check "wg set listen-port on B" in_ns "$NS_B" wg set dvtb listen-port 51900
+		n=$(in_ns "$NS_B" ss -Hulpn "sport = :51900" | grep -c dybervpn)
+		check "two sockets on the new port ($n)" test "$n" -eq 2
+		check "ping B -> A from the new port" ping_ok "$NS_B" 10.99.0.1
+		bad0=$(dv_counter dvtb handshakes_bad_mac)
+		start_flood 0 51900 3 0 "$(flood_types)"
+		wait_flood
+		bad1=$(dv_counter dvtb handshakes_bad_mac)
+		check "junk at the new port counted ($((bad1 - bad0)))" test $((bad1 - bad0)) -gt 1000
+		check "ping A -> B after it" ping_ok "$NS_A" 10.99.0.2
+	fi
 	stop_pid "$PID_A"
 	stop_pid "$PID_B"
 done
