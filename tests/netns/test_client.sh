@@ -211,6 +211,21 @@ check "exactly one pair of our IPv4 rules" sh -c "[ \$(ip -n $NS_C -4 rule | gre
 check "down" down_c
 check "nothing left after crash + up + down" same_as "$TMP/before.txt"
 
+say "-- up -f (as the systemd unit runs it): the supervisor does the rest on down"
+rm -f "$TMP/hooks"
+in_ns "$NS_C" env PATH="$TMP/bin:$PATH" DV_TEST_RESOLV="$NETNS_ETC/resolv.conf" \
+	"$DV" up -f -c "$TMP/c.toml" >"$TMP/upf.log" 2>&1 &
+SUP=$!
+PIDS+=("$SUP")
+check "up -f: post_up ran" wait_for 15 grep -q "post_up2 dvtc" "$TMP/hooks"
+check "up -f: ping H through the tunnel" ping_ok "$NS_C" 198.51.100.2
+check "up -f: DNS applied" sh -c "ip netns exec $NS_C cat /etc/resolv.conf | grep -q '^nameserver 10.99.0.2'"
+check "down stops the supervisor" down_c
+check "the supervisor has exited" wait_for 10 sh -c "! kill -0 $SUP"
+check "hooks ran in order" sh -c "printf 'pre_up dvtc\npost_up dvtc\npost_up2 dvtc\npre_down dvtc\npost_down dvtc\n' | diff - $TMP/hooks"
+check "nothing left after up -f and down" same_as "$TMP/before.txt"
+check "DNS restored" resolv_restored
+
 say "-- a failing post_up"
 rm -f "$TMP/hooks"
 sed 's|^post_up = .*|post_up = ["echo post_up %i >>'"$TMP"'/hooks", "exit 3"]|' "$TMP/c.toml" >"$TMP/c-fail.toml"
