@@ -27,8 +27,6 @@
 #include "crypto/mldsa.h"
 #include "protocol.h"
 
-#define CONFIG_FILE_MAX (1 << 20)
-
 /* Upstream's samples hold placeholders where keys belong. */
 #define KEY_HINT "; `dybervpn genkey` makes keys"
 
@@ -563,13 +561,16 @@ static int peer_key(struct ctx *x, const char *key,
 
 		if (want_type(key, v, DV_TOML_STRING, err, errlen))
 			return -1;
-		if (v->str_len >= sizeof(p->endpoint_str))
+		if (v->str_len > DV_CONFIG_ENDPOINT_MAX)
 			return kerr(err, errlen, key, "too long");
 		if (dv_endpoint_parse(v->str, !!(x->flags & DV_CONFIG_NO_RESOLVE),
 				      &p->endpoint, &p->endpoint_len, why,
 				      sizeof(why)))
 			return kerr(err, errlen, key, "%s", why);
-		memcpy(p->endpoint_str, v->str, v->str_len + 1);
+		free(p->endpoint_str);
+		p->endpoint_str = strdup(v->str);
+		if (!p->endpoint_str)
+			return kerr(err, errlen, key, "out of memory");
 		p->has_endpoint = 1;
 	} else if (!strcmp(key, "persistent_keepalive")) {
 		if (want_int(key, v, 0, 65535, &n, err, errlen))
@@ -579,8 +580,12 @@ static int peer_key(struct ctx *x, const char *key,
 		pl->mode = *line;
 		return set_mode(key, v, &p->mode, err, errlen);
 	} else if (!strcmp(key, "mldsa_public_key")) {
-		if (decode_key(key, v, p->mldsa_public_key,
-			       sizeof(p->mldsa_public_key), err, errlen))
+		if (!p->mldsa_public_key)
+			p->mldsa_public_key = malloc(DV_MLDSA_PK_LEN);
+		if (!p->mldsa_public_key)
+			return kerr(err, errlen, key, "out of memory");
+		if (decode_key(key, v, p->mldsa_public_key, DV_MLDSA_PK_LEN,
+			       err, errlen))
 			return -1;
 		p->has_mldsa_public_key = 1;
 		pl->mldsa_public_key = *line;
@@ -715,9 +720,79 @@ verr(const struct ctx *x, unsigned line, char *err, size_t errlen,
 	return -1;
 }
 
+/* Duplicates in O(n log n), so 2^20 peers check in well under a second:
+ * dup[i] is the first peer with the same public key (or name) as peer i,
+ * i itself when none comes before it. */
+static const struct dv_peer_config *sort_peers;
+
+static int cmp_key(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int r = memcmp(sort_peers[i].public_key, sort_peers[j].public_key,
+		       DV_X25519_KEY_LEN);
+
+	return r ? r : (i > j) - (i < j);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int r = strcmp(sort_peers[i].name, sort_peers[j].name);
+
+	return r ? r : (i > j) - (i < j);
+}
+
+static void find_dups(const struct dv_config *c, uint32_t *order,
+		      uint32_t *dup, int (*cmp)(const void *, const void *),
+		      int by_name)
+{
+	size_t n = c->n_peers;
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = dup[i] = (uint32_t)i;
+	sort_peers = c->peers;
+	qsort(order, n, sizeof(*order), cmp);
+	sort_peers = NULL;
+	for (size_t k = 1; k < n; k++) {
+		const struct dv_peer_config *a = &c->peers[order[k - 1]],
+					    *b = &c->peers[order[k]];
+		int same = by_name ? a->name[0] && !strcmp(a->name, b->name)
+				   : !memcmp(a->public_key, b->public_key,
+					     DV_X25519_KEY_LEN);
+
+		if (same)
+			dup[order[k]] = dup[order[k - 1]];
+	}
+}
+
+static int validate_with(struct ctx *x, const uint32_t *dup_key,
+			 const uint32_t *dup_name, char *err, size_t errlen);
+
 /* Checks that need the whole file: what is required, what depends on the
  * mode, what must be unique. */
 static int validate(struct ctx *x, char *err, size_t errlen)
+{
+	size_t n = x->cfg->n_peers ? x->cfg->n_peers : 1;
+	uint32_t *order = malloc(n * sizeof(*order));
+	uint32_t *dup_key = malloc(n * sizeof(*dup_key));
+	uint32_t *dup_name = malloc(n * sizeof(*dup_name));
+	int r = -1;
+
+	if (!order || !dup_key || !dup_name) {
+		snprintf(err, errlen, "%s: out of memory", x->path);
+	} else {
+		find_dups(x->cfg, order, dup_key, cmp_key, 0);
+		find_dups(x->cfg, order, dup_name, cmp_name, 1);
+		r = validate_with(x, dup_key, dup_name, err, errlen);
+	}
+	free(order);
+	free(dup_key);
+	free(dup_name);
+	return r;
+}
+
+static int validate_with(struct ctx *x, const uint32_t *dup_key,
+			 const uint32_t *dup_name, char *err, size_t errlen)
 {
 	struct dv_config *c = x->cfg;
 	int has_v6 = 0;
@@ -754,18 +829,15 @@ static int validate(struct ctx *x, char *err, size_t errlen)
 			return verr(x, pl->public_key, err, errlen,
 				    "key 'public_key': is this interface's own "
 				    "public key");
-		for (size_t j = 0; j < i; j++) {
-			if (!memcmp(p->public_key, c->peers[j].public_key,
-				    sizeof(p->public_key)))
-				return verr(x, pl->public_key, err, errlen,
-					    "key 'public_key': same as the peer "
-					    "at line %u", c->peers[j].line);
-			if (p->name[0] && !strcmp(p->name, c->peers[j].name))
-				return verr(x, pl->name, err, errlen,
-					    "key 'name': '%s' is also the peer "
-					    "at line %u", p->name,
-					    c->peers[j].line);
-		}
+		if (dup_key[i] != i)
+			return verr(x, pl->public_key, err, errlen,
+				    "key 'public_key': same as the peer "
+				    "at line %u", c->peers[dup_key[i]].line);
+		if (p->name[0] && dup_name[i] != i)
+			return verr(x, pl->name, err, errlen,
+				    "key 'name': '%s' is also the peer "
+				    "at line %u", p->name,
+				    c->peers[dup_name[i]].line);
 		if (!pl->mode) /* no `mode` of its own */
 			p->mode = c->mode;
 		if (!dv_mode_needs_mldsa(p->mode))
@@ -796,50 +868,88 @@ static void sanitize(char *msg)
 			*msg = '?';
 }
 
-int dv_config_parse_ex(const char *path_for_messages, const char *text,
-		       size_t len, struct dv_config *cfg, char *err,
-		       size_t errlen, dv_config_warn_fn warn, void *warn_arg,
-		       unsigned flags)
-{
-	struct dv_toml_handler h = { .table = on_table, .keyval = on_keyval };
+/* The parse in three steps, so a file can be fed in chunks (load) as
+ * well as whole (parse). */
+struct parse {
+	struct dv_toml_handler h;
 	struct dv_toml_parser tp;
 	struct ctx x;
-	int r;
+};
 
+static int parse_begin(struct parse *ps, const char *path_for_messages,
+		       struct dv_config *cfg, char *err, size_t errlen,
+		       dv_config_warn_fn warn, void *warn_arg, unsigned flags)
+{
+	memset(ps, 0, sizeof(*ps));
+	memset(cfg, 0, sizeof(*cfg));
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "%s: libsodium failed to initialise",
 			 path_for_messages);
 		return -1;
 	}
-	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path_for_messages);
 	cfg->mode = DV_MODE_DEFAULT;
 	cfg->handshake_datagram_max = DV_CONFIG_HS_DATAGRAM_DEFAULT;
-	memset(&x, 0, sizeof(x));
-	x.cfg = cfg;
-	x.path = cfg->path;
-	x.flags = flags;
-	x.warn = warn;
-	x.warn_arg = warn_arg;
-	h.arg = &x;
-	dv_toml_init(&tp, &h);
-	r = dv_toml_parse(&tp, text, len);
-	if (r) {
-		if (tp.err_line)
-			snprintf(err, errlen, "%s:%u: %s", x.path, tp.err_line,
-				 tp.err);
-		else
-			snprintf(err, errlen, "%s: %s", x.path, tp.err);
-	}
-	dv_toml_free(&tp);
+	ps->x.cfg = cfg;
+	ps->x.path = cfg->path;
+	ps->x.flags = flags;
+	ps->x.warn = warn;
+	ps->x.warn_arg = warn_arg;
+	ps->h.table = on_table;
+	ps->h.keyval = on_keyval;
+	ps->h.arg = &ps->x;
+	dv_toml_init(&ps->tp, &ps->h);
+	return 0;
+}
+
+/* r: 0 if every line was fed, else -1 (with the parser's error, or with
+ * err already written when own_err). */
+static int parse_end(struct parse *ps, int r, int own_err, char *err,
+		     size_t errlen)
+{
+	struct ctx *x = &ps->x;
+
 	if (!r)
-		r = validate(&x, err, errlen);
-	free(x.pl);
+		r = dv_toml_finish(&ps->tp);
+	if (r && !own_err) {
+		if (ps->tp.err_line)
+			snprintf(err, errlen, "%s:%u: %s", x->path,
+				 ps->tp.err_line, ps->tp.err);
+		else
+			snprintf(err, errlen, "%s: %s", x->path, ps->tp.err);
+	}
+	dv_toml_free(&ps->tp);
+	if (!r)
+		r = validate(x, err, errlen);
+	free(x->pl);
+	x->pl = NULL;
 	if (r) {
-		dv_config_free(cfg);
+		dv_config_free(x->cfg);
 		sanitize(err);
 	}
 	return r;
+}
+
+int dv_config_parse_ex(const char *path_for_messages, const char *text,
+		       size_t len, struct dv_config *cfg, char *err,
+		       size_t errlen, dv_config_warn_fn warn, void *warn_arg,
+		       unsigned flags)
+{
+	struct parse ps;
+	size_t start = 0;
+	int r = 0;
+
+	if (parse_begin(&ps, path_for_messages, cfg, err, errlen, warn,
+			warn_arg, flags))
+		return -1;
+	while (!r && start < len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		r = dv_toml_feed_line(&ps.tp, text + start, end - start);
+		start = end + 1;
+	}
+	return parse_end(&ps, r, 0, err, errlen);
 }
 
 int dv_config_parse(const char *path_for_messages, const char *text,
@@ -850,81 +960,129 @@ int dv_config_parse(const char *path_for_messages, const char *text,
 				  errlen, warn, warn_arg, 0);
 }
 
-/* Reads at most max + 1 bytes of fd into buf; the byte count, or -1. */
-static ssize_t read_all(int fd, char *buf, size_t max)
-{
-	size_t got = 0;
+/* The file is read CONFIG_CHUNK bytes at a time; a line may not be longer
+ * than CONFIG_LINE_MAX (a statement is at most DV_TOML_STMT_MAX anyway). */
+#define CONFIG_CHUNK (64u << 10)
+#define CONFIG_LINE_MAX (DV_TOML_STMT_MAX + 1024)
 
-	while (got < max + 1) {
-		ssize_t n = read(fd, buf + got, max + 1 - got);
+/* Feeds fd's lines to the parser: 0, or -1 (err written when *own_err). */
+static int feed_fd(struct parse *ps, int fd, const char *path,
+		   uint64_t *total, int *own_err, char *err, size_t errlen)
+{
+	/* Read with read(2) into buffers wiped afterwards: a stdio buffer
+	 * would keep a copy of the private key in freed memory. */
+	size_t cap = CONFIG_CHUNK + CONFIG_LINE_MAX, have = 0;
+	char *buf = malloc(cap);
+	int r = 0;
+
+	if (!buf) {
+		*own_err = 1;
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, CONFIG_CHUNK);
+		size_t start = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
+		if (n < 0) {
+			*own_err = 1;
+			snprintf(err, errlen, "%s: read: %s", path,
+				 strerror(errno));
+			r = -1;
 			break;
-		got += (size_t)n;
+		}
+		*total += (uint64_t)n;
+		if (*total > DV_CONFIG_FILE_MAX) {
+			*own_err = 1;
+			snprintf(err, errlen, "%s: larger than %u bytes", path,
+				 DV_CONFIG_FILE_MAX);
+			r = -1;
+			break;
+		}
+		have += (size_t)n;
+		for (;;) {
+			char *nl = memchr(buf + start, '\n', have - start);
+			size_t end;
+
+			if (!nl && n)
+				break; /* the rest of this line comes next */
+			end = nl ? (size_t)(nl - buf) : have;
+			if (end > start || nl) {
+				r = dv_toml_feed_line(&ps->tp, buf + start,
+						      end - start);
+				if (r)
+					break;
+			}
+			start = nl ? end + 1 : have;
+			if (!nl)
+				break;
+		}
+		if (r || n == 0)
+			break;
+		memmove(buf, buf + start, have - start);
+		sodium_memzero(buf + have - start, start);
+		have -= start;
+		if (have > CONFIG_LINE_MAX) {
+			*own_err = 1;
+			snprintf(err, errlen, "%s:%u: line longer than %u bytes",
+				 path, ps->tp.line + 1, CONFIG_LINE_MAX);
+			r = -1;
+			break;
+		}
 	}
-	return (ssize_t)got;
+	sodium_memzero(buf, cap);
+	free(buf);
+	return r;
 }
 
 int dv_config_load(const char *path, struct dv_config *cfg, char *err,
 		   size_t errlen, dv_config_warn_fn warn, void *warn_arg)
 {
+	struct parse ps;
 	struct stat st;
-	char *buf;
-	ssize_t len;
-	int fd, r;
+	uint64_t total = 0;
+	int fd, r, own_err = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
-	/* Read with read(2) straight into a buffer wiped afterwards: a stdio
-	 * buffer would keep a copy of the private key in freed memory. */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d bytes",
-			 path, CONFIG_FILE_MAX);
+	    (uint64_t)st.st_size > DV_CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes",
+			 path, DV_CONFIG_FILE_MAX);
 		close(fd);
 		return -1;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	len = read_all(fd, buf, (size_t)st.st_size);
-	if (len < 0 || (size_t)len > (size_t)st.st_size) {
-		snprintf(err, errlen, "%s: read failed or file changed", path);
-		r = -1;
-	} else {
-		if (warn && (st.st_mode & 0077)) {
-			char msg[4200];
+	if (warn && (st.st_mode & 0077)) {
+		char msg[4200];
 
-			snprintf(msg, sizeof(msg),
-				 "%s: readable by group or others (mode %03o), "
-				 "yet it holds a private key", path,
-				 (unsigned)(st.st_mode & 0777));
-			warn(warn_arg, msg);
-		}
-		r = dv_config_parse(path, buf, (size_t)len, cfg, err, errlen,
-				    warn, warn_arg);
+		snprintf(msg, sizeof(msg),
+			 "%s: readable by group or others (mode %03o), "
+			 "yet it holds a private key", path,
+			 (unsigned)(st.st_mode & 0777));
+		warn(warn_arg, msg);
 	}
-	sodium_memzero(buf, (size_t)st.st_size + 1);
-	free(buf);
+	if (parse_begin(&ps, path, cfg, err, errlen, warn, warn_arg, 0)) {
+		close(fd);
+		return -1;
+	}
+	r = feed_fd(&ps, fd, path, &total, &own_err, err, errlen);
 	close(fd);
-	return r;
+	return parse_end(&ps, r, own_err, err, errlen);
 }
 
 void dv_config_free(struct dv_config *cfg)
 {
-	for (size_t i = 0; i < cfg->n_peers; i++)
+	for (size_t i = 0; i < cfg->n_peers; i++) {
 		free(cfg->peers[i].allowed_ips);
+		free(cfg->peers[i].endpoint_str);
+		free(cfg->peers[i].mldsa_public_key);
+	}
 	if (cfg->peers)
 		sodium_memzero(cfg->peers, cfg->n_peers * sizeof(*cfg->peers));
 	free(cfg->peers);

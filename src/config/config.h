@@ -33,6 +33,10 @@
  * header and public_key line, so a file's peer memory is bounded by its
  * size as well. */
 #define DV_CONFIG_PEERS_MAX (1u << 20)
+/* A config file is read in chunks (never whole into memory); this bounds
+ * the file, about 2^20 peers of a public key and a few allowed IPs each. */
+#define DV_CONFIG_FILE_MAX (256u << 20)
+#define DV_CONFIG_ENDPOINT_MAX 299 /* characters of an endpoint string */
 
 #define DV_X25519_KEY_LEN 32
 #define DV_PSK_LEN 32
@@ -48,7 +52,9 @@ struct dv_peer_config {
 	struct dv_cidr *allowed_ips;
 	size_t n_allowed_ips;
 	int has_endpoint;
-	char endpoint_str[300]; /* as written: "1.2.3.4:51820", "[::1]:5", "host:port" */
+	/* As written: "1.2.3.4:51820", "[::1]:5", "host:port"; allocated
+	 * (at most DV_CONFIG_ENDPOINT_MAX bytes) when has_endpoint. */
+	char *endpoint_str;
 	/* Resolved at load time; endpoint_len is 0 only when the config was
 	 * parsed with DV_CONFIG_NO_RESOLVE and the host is a name. */
 	struct sockaddr_storage endpoint;
@@ -59,7 +65,9 @@ struct dv_peer_config {
 	int reresolve;
 	enum dv_mode mode; /* the peer's `mode`, else the interface's */
 	int has_mldsa_public_key;
-	uint8_t mldsa_public_key[DV_MLDSA_PK_LEN];
+	/* DV_MLDSA_PK_LEN bytes, allocated only for a peer given one, so a
+	 * config of 2^20 classic or hybrid peers stays small. */
+	uint8_t *mldsa_public_key;
 	unsigned line; /* line of its [[peer]] header, for messages */
 };
 

@@ -859,6 +859,76 @@ static void test_huge_peer_list(void)
 	free(text);
 }
 
+/* A file far larger than one read chunk (lines cut across chunks, no
+ * final newline) loads whole; duplicates among many peers are still
+ * found, naming both lines; an over-long line names its line. */
+static void test_load_big(void)
+{
+	char tmp[] = "/tmp/dybervpn-test-XXXXXX";
+	int fd = mkstemp(tmp);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	const size_t n = 30000;
+	struct dv_config c;
+	uint8_t k[32];
+	char b64[64], dup[64] = "";
+
+	T_CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "[interface]\nprivate_key = \"%s\"", k_priv.s);
+	for (size_t i = 0; i < n; i++) {
+		randombytes_buf(k, sizeof(k));
+		sodium_bin2base64(b64, sizeof(b64), k, sizeof(k),
+				  sodium_base64_VARIANT_ORIGINAL);
+		if (i == 7)
+			memcpy(dup, b64, sizeof(dup));
+		fprintf(f, "\n\n[[peer]]\npublic_key = \"%s\"\n"
+			"allowed_ips = [\"10.%zu.%zu.0/24\"]\nname = \"p%zu\"",
+			b64, i >> 8, i & 255, i);
+	}
+	fclose(f);
+	T_CHECK(dv_config_load(tmp, &c, g_err, sizeof(g_err), NULL, NULL) == 0);
+	T_CHECK(c.n_peers == n);
+	if (c.n_peers == n) {
+		T_CHECK(!strcmp(c.peers[n - 1].name, "p29999"));
+		T_CHECK(c.peers[n - 1].n_allowed_ips == 1);
+	}
+	dv_config_free(&c);
+	/* The same key again at the end (peer i has its header at line 4 + 5 i). */
+	f = fopen(tmp, "a");
+	T_CHECK(f != NULL);
+	if (f) {
+		fprintf(f, "\n\n[[peer]]\npublic_key = \"%s\"\n", dup);
+		fclose(f);
+	}
+	T_CHECK(dv_config_load(tmp, &c, g_err, sizeof(g_err), NULL, NULL) == -1);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "%s:%zu: key 'public_key':", tmp,
+			 3 + 5 * n + 2);
+		T_CHECK(err_is(want, "same as the peer at line 39"));
+	}
+	/* One line longer than any statement may be. */
+	f = fopen(tmp, "w");
+	T_CHECK(f != NULL);
+	if (f) {
+		fprintf(f, "[interface]\nname = \"");
+		for (size_t i = 0; i < 200000; i++)
+			fputc('a', f);
+		fprintf(f, "\"\n");
+		fclose(f);
+	}
+	T_CHECK(dv_config_load(tmp, &c, g_err, sizeof(g_err), NULL, NULL) == -1);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "%s:2: line longer than", tmp);
+		T_CHECK(err_is(want, "bytes"));
+	}
+	unlink(tmp);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -878,5 +948,6 @@ int main(void)
 	T_RUN(test_upstream_values);
 	T_RUN(test_load);
 	T_RUN(test_huge_peer_list);
+	T_RUN(test_load_big);
 	return t_done();
 }
