@@ -293,3 +293,37 @@ void dv_allowedips_walk(const struct dv_allowedips *t, const void *peer,
 	w.family = AF_INET6;
 	walk(t->root6, &w);
 }
+
+struct walk_all_ctx {
+	int family;
+	void (*fn)(void *arg, const void *peer, int family,
+		   const uint8_t *addr, unsigned cidr);
+	void *arg;
+};
+
+static void walk_all(const struct dv_aip_node *n, const struct walk_all_ctx *w)
+{
+	uint8_t addr[16];
+
+	if (!n)
+		return;
+	if (n->peer) {
+		store_be64(addr, n->key[0]);
+		store_be64(addr + 8, n->key[1]);
+		w->fn(w->arg, n->peer, w->family, addr, n->cidr);
+	}
+	walk_all(n->child[0], w);
+	walk_all(n->child[1], w);
+}
+
+void dv_allowedips_walk_all(const struct dv_allowedips *t,
+			    void (*fn)(void *arg, const void *peer, int family,
+				       const uint8_t *addr, unsigned cidr),
+			    void *arg)
+{
+	struct walk_all_ctx w = { AF_INET, fn, arg };
+
+	walk_all(t->root4, &w);
+	w.family = AF_INET6;
+	walk_all(t->root6, &w);
+}

@@ -212,9 +212,10 @@ void dv_device_free(struct dv_device *d)
 {
 	if (!d)
 		return;
+	/* The table first: each peer's removal then has none to prune. */
+	dv_allowedips_free(&d->aips);
 	while (d->peers)
 		dv_peer_remove(d->peers);
-	dv_allowedips_free(&d->aips);
 	dv_tables_free(d);
 	noise_local_clear(&d->local);
 	cookie_checker_clear(&d->cookie);
@@ -230,14 +231,38 @@ void dv_device_free(struct dv_device *d)
 	dv_aead_scrub();
 }
 
-/* Timers are deadlines per peer, scanned on each call: with the handful of
- * peers of a VPN interface that is cheaper than a timer wheel. Nothing
- * armed means nothing can fire before new input arrives, which calls the
- * core anyway; the platform still calls back within a few seconds. */
+/* Timers are deadlines per peer, scanned only when the earliest one is
+ * due (timers_next_ns, lowered by every deadline set) or every few
+ * seconds: a wake-up costs nothing per peer, and a scan of 2^20 peers
+ * happens only when some timer fires. Nothing armed means nothing can
+ * fire before new input arrives, which calls the core anyway; the
+ * platform still calls back within a few seconds. */
+/* Partial handshake messages are wiped when they expire, even when no
+ * fragment arrives to trigger it; *next is lowered to the next expiry. */
+static void frag_timers(struct dv_device *d, uint64_t now, uint64_t *next)
+{
+	uint64_t t;
+
+	if (!d->frag)
+		return;
+	dv_frag_expire(d->frag, now);
+	t = dv_frag_next_expiry(d->frag);
+	if (t && t > now && t - now < *next)
+		*next = t - now;
+}
+
 uint64_t dv_device_timers(struct dv_device *d)
 {
 	uint64_t now = dv_now(d), next = 5 * DV_NSEC_PER_SEC;
 	struct dv_peer *p, *pn;
+
+	if (d->timers_next_ns && now < d->timers_next_ns) {
+		next = d->timers_next_ns - now;
+		frag_timers(d, now, &next);
+		dv_aead_scrub();
+		return next;
+	}
+	d->timers_next_ns = UINT64_MAX; /* deadlines set below lower it */
 
 	for (p = d->peers; p; p = pn) {
 		uint64_t t;
@@ -247,20 +272,16 @@ uint64_t dv_device_timers(struct dv_device *d)
 		if (t && t - now < next)
 			next = t - now;
 	}
-	/* Partial handshake messages are wiped when they expire, even when
-	 * no fragment arrives to trigger it. */
-	if (d->frag) {
-		uint64_t t;
-
-		dv_frag_expire(d->frag, now);
-		t = dv_frag_next_expiry(d->frag);
-		if (t && t > now && t - now < next)
-			next = t - now;
-	}
+	if (!next)
+		next = 1;
+	if (now + next < d->timers_next_ns)
+		d->timers_next_ns = now + next;
+	next = d->timers_next_ns > now ? d->timers_next_ns - now : 1;
+	frag_timers(d, now, &next);
 	/* The end of a batch: the AEAD context forgets the last key (a
 	 * keypair freed above, or by the input before, leaves no copy). */
 	dv_aead_scrub();
-	return next ? next : 1;
+	return next;
 }
 
 uint16_t dv_device_listen_port(const struct dv_device *d)

@@ -106,6 +106,29 @@ void dv_device_set_mode(struct dv_device *d, enum dv_mode mode);
 int dv_device_peer_keys(const struct dv_device *d, uint8_t (**keys)[32], size_t *n);
 int dv_device_mldsa_same(const struct dv_device *d, const struct dv_config *cfg);
 
+/* The same request fed line by line, as the control socket receives it,
+ * so a request of any size needs no buffer of its size: a set is staged
+ * compactly (about 150 bytes per peer entry) and applied whole at its
+ * blank line, or refused whole; a get is answered GET_CHUNK peers at a
+ * time. Limits per set request: */
+#define DV_UAPI_PEERS_MAX (1u << 20) /* peer entries (public_key= lines) */
+#define DV_UAPI_AIPS_MAX (1u << 22)  /* allowed_ip= lines */
+struct dv_uapi_req;
+/* NULL when memory ran out. The device must outlive the request. */
+struct dv_uapi_req *dv_uapi_req_new(struct dv_device *d);
+/* One line, without its '\n' (len 0: the blank line that ends the
+ * request). Returns 0 (send the next line), 1 (the request is complete:
+ * call dv_uapi_req_output until it returns 0 before the next line), or
+ * -1 when memory ran out. */
+int dv_uapi_req_line(struct dv_uapi_req *r, const char *line, size_t len);
+/* Appends the next part of the response to *out (malloc'd or
+ * realloc'd, as dv_uapi_handle): 1 when more is to come, 0 when the
+ * response is complete (the request object is ready for the next
+ * request), -1 when memory ran out. */
+int dv_uapi_req_output(struct dv_uapi_req *r, char **out, size_t *outlen);
+/* Frees the request and wipes what it staged (keys). NULL is allowed. */
+void dv_uapi_req_free(struct dv_uapi_req *r);
+
 uint16_t dv_device_listen_port(const struct dv_device *d);
 uint32_t dv_device_fwmark(const struct dv_device *d);
 /* Handshake initiations sent to the peer since the last handshake that

@@ -128,6 +128,9 @@ struct dv_device {
 	struct noise_handshake *hs_pool[DV_HS_POOL_MAX];
 	unsigned hs_pool_n;
 
+	/* No peer timer is due before this (0: scan at the next call): with
+	 * many peers, a wake-up does not scan them all. */
+	uint64_t timers_next_ns;
 	uint64_t rekey_after_ns; /* REKEY_AFTER_TIME, or the test knob */
 	unsigned load_threshold; /* handshakes per second that mean "under load" */
 	uint64_t load_window_start_ns;

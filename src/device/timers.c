@@ -32,11 +32,16 @@ static uint64_t jitter(void)
 }
 
 /* Deadlines are never 0 (that means "off"), even on a clock at 0. */
+/* Every deadline is set here, so the device knows its earliest one and
+ * dv_device_timers skips the scan of all peers until then. */
 static uint64_t at(struct dv_peer *p, uint64_t delta)
 {
 	uint64_t t = dv_now(p->dev) + delta;
 
-	return t ? t : 1;
+	t = t ? t : 1;
+	if (t < p->dev->timers_next_ns)
+		p->dev->timers_next_ns = t;
+	return t;
 }
 
 uint64_t dv_timers_rekey_after_ns_from_env(void)

@@ -37,7 +37,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +44,9 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <sodium.h>
+
+#include "config/addr.h"
 #include "crypto/classic.h"
 #include "crypto/ct.h"
 #include "device/internal.h"
@@ -191,7 +193,7 @@ static void put_drops(const struct dv_device *d, struct sbuf *b)
 	sb_printf(b, "fragments_reassembled=%" PRIu64 "\n", st->rx_reassembled);
 }
 
-static void uapi_get(struct dv_device *d, struct sbuf *b)
+static void uapi_get_device(struct dv_device *d, struct sbuf *b)
 {
 	if (d->has_private_key)
 		sb_hex(b, "private_key", d->local.priv, DV_KEY_LEN);
@@ -201,7 +203,19 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 		sb_printf(b, "fwmark=%" PRIu32 "\n", d->fwmark);
 	sb_printf(b, "handshake_datagram_max=%zu\n", d->hs_budget);
 	put_drops(d, b);
-	for (struct dv_peer *p = d->peers; p; p = p->next_peer) {
+}
+
+struct snap_aip {
+	uint32_t peer; /* index into the snapshot */
+	uint8_t family, cidr;
+	uint8_t addr[16];
+};
+
+static void uapi_get_peer(struct dv_device *d, struct dv_peer *p,
+			  const struct snap_aip *aips, size_t n_aips,
+			  struct sbuf *b)
+{
+	{
 		sb_hex(b, "public_key", p->np.remote_static, DV_KEY_LEN);
 		sb_hex(b, "preshared_key", p->np.psk, DV_KEY_LEN);
 		sb_printf(b, "protocol_version=1\n");
@@ -215,7 +229,11 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 		sb_printf(b, "rx_bytes=%" PRIu64 "\n", p->rx_bytes);
 		sb_printf(b, "persistent_keepalive_interval=%u\n",
 			  p->persistent_keepalive);
-		dv_allowedips_walk(&d->aips, p, put_allowed_ip, b);
+		if (!aips) /* not in the snapshot: walk the table for it */
+			dv_allowedips_walk(&d->aips, p, put_allowed_ip, b);
+		for (size_t i = 0; aips && i < n_aips; i++)
+			put_allowed_ip(b, aips[i].family, aips[i].addr,
+				       aips[i].cidr);
 		sb_printf(b, "mode=%s\n", dv_mode_name(p->np.mode));
 		sb_printf(b, "refused_handshakes=%" PRIu64 "\n",
 			  p->refused_handshakes);
@@ -233,30 +251,40 @@ static void uapi_get(struct dv_device *d, struct sbuf *b)
 
 /* ---- set: parse into a plan ---- */
 
+/* A set request is staged whole before anything applies, compactly (about
+ * 150 bytes per peer entry, 18 per allowed IP, less than the text they
+ * come from), and bounded: at most DV_UAPI_PEERS_MAX peer entries and
+ * DV_UAPI_AIPS_MAX allowed IPs per request. */
 struct aip {
-	int family;
+	uint8_t family; /* 4 or 6 */
+	uint8_t cidr;
 	uint8_t addr[16];
-	unsigned cidr;
 };
 
 struct peer_op {
 	uint8_t pub[DV_KEY_LEN];
+	uint8_t psk[DV_KEY_LEN];
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} endpoint;
+	uint8_t *mldsa_pk; /* NOISE_MLDSA_PK_LEN bytes when given, else NULL */
+	uint32_t aip_first, n_aips; /* into plan.aips */
+	uint32_t prev;     /* the previous entry for the same key, or NO_OP */
+	uint16_t keepalive;
+	uint8_t endpoint_len;
+	uint8_t mode, after_mode; /* enum dv_mode */
 	bool ignore; /* our own public key: wireguard-go skips such a peer */
 	bool remove, update_only, replace_aips;
 	bool has_psk, has_endpoint, has_keepalive, has_mode;
-	uint8_t psk[DV_KEY_LEN];
-	enum dv_mode mode;
-	uint8_t *mldsa_pk; /* NOISE_MLDSA_PK_LEN bytes when given, else NULL */
 	/* The peer after this entry, worked out by plan_check: it decides
 	 * whether a later entry for the same key may go pqonly. */
 	bool after_exists, after_has_mldsa, after_ok;
-	enum dv_mode after_mode;
-	struct sockaddr_storage endpoint;
-	socklen_t endpoint_len;
-	uint16_t keepalive;
-	struct aip *aips;
-	size_t n_aips, cap_aips;
+	bool has_later; /* a later entry names the same key */
 };
+
+#define NO_OP UINT32_MAX
 
 struct plan {
 	bool has_priv, has_port, has_fwmark, has_budget, replace_peers;
@@ -266,43 +294,31 @@ struct plan {
 	uint32_t fwmark;
 	struct peer_op *peers;
 	size_t n_peers, cap_peers;
+	struct aip *aips;
+	size_t n_aips, cap_aips;
 };
 
 static void plan_free(struct plan *pl)
 {
-	for (size_t i = 0; i < pl->n_peers; i++) {
-		free(pl->peers[i].aips);
+	for (size_t i = 0; i < pl->n_peers; i++)
 		free(pl->peers[i].mldsa_pk);
-	}
 	if (pl->peers)
 		ct_wipe(pl->peers, pl->cap_peers * sizeof(*pl->peers));
 	free(pl->peers);
+	free(pl->aips);
 	ct_wipe(pl->priv, sizeof(pl->priv));
+	memset(pl, 0, sizeof(*pl));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* Hex of exactly n bytes, decoded in constant time (libsodium's
+ * sodium_hex2bin): keys pass here. */
 static bool parse_hex(uint8_t *out, size_t n, const char *v)
 {
-	if (strlen(v) != 2 * n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+	size_t got = 0;
 
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return strlen(v) == 2 * n &&
+	       sodium_hex2bin(out, n, v, 2 * n, NULL, &got, NULL) == 0 &&
+	       got == n;
 }
 
 static bool parse_key(uint8_t out[DV_KEY_LEN], const char *v)
@@ -329,105 +345,50 @@ static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* Numeric endpoints only: `wg` resolves names before it sends them. */
-static bool parse_endpoint(const char *v, struct sockaddr_storage *ss,
-			   socklen_t *len)
+/* Numeric endpoints only (`wg` resolves names before it sends them), by
+ * the config's parser: "1.2.3.4:51820", "[2001:db8::1]:51820",
+ * "[fe80::1%eth0]:51820". */
+static bool parse_endpoint(const char *v, struct peer_op *op)
 {
-	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *scope;
-	const char *port;
-	uint64_t p;
-	size_t hl;
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	char why[128];
 
-	memset(ss, 0, sizeof(*ss));
-	if (v[0] == '[') {
-		const char *end = strchr(v, ']');
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-
-		if (!end || end[1] != ':')
-			return false;
-		hl = (size_t)(end - v - 1);
-		port = end + 2;
-		if (hl >= sizeof(host))
-			return false;
-		memcpy(host, v + 1, hl);
-		host[hl] = 0;
-		/* A link-local address carries its scope: "fe80::1%eth0". */
-		scope = strchr(host, '%');
-		if (scope) {
-			*scope++ = 0;
-			s->sin6_scope_id = if_nametoindex(scope);
-			if (!s->sin6_scope_id &&
-			    !parse_uint(scope, UINT32_MAX, &p))
-				return false;
-			if (!s->sin6_scope_id)
-				s->sin6_scope_id = (uint32_t)p;
-		}
-		if (inet_pton(AF_INET6, host, &s->sin6_addr) != 1 ||
-		    !parse_uint(port, 65535, &p) || !p)
-			return false;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons((uint16_t)p);
-		*len = sizeof(*s);
-		return true;
-	}
-	port = strrchr(v, ':');
-	if (!port)
+	if (dv_endpoint_parse(v, 1, &ss, &len, why, sizeof(why)) < 0 ||
+	    !len || len > sizeof(op->endpoint))
 		return false;
-	hl = (size_t)(port - v);
-	if (hl >= sizeof(host))
-		return false;
-	memcpy(host, v, hl);
-	host[hl] = 0;
-	{
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &s->sin_addr) != 1 ||
-		    !parse_uint(port + 1, 65535, &p) || !p)
-			return false;
-		s->sin_family = AF_INET;
-		s->sin_port = htons((uint16_t)p);
-		*len = sizeof(*s);
-	}
+	memcpy(&op->endpoint, &ss, len);
+	op->endpoint_len = (uint8_t)len;
 	return true;
 }
 
+/* "ADDR/PREFIX", by the config's parser (host bits allowed: the table
+ * keeps the prefix, as WireGuard's does). */
 static bool parse_aip(const char *v, struct aip *a)
 {
-	char ip[INET6_ADDRSTRLEN];
-	const char *slash = strchr(v, '/');
-	uint64_t cidr;
-	size_t hl;
+	struct dv_cidr c;
+	char why[128];
 
-	if (!slash)
+	if (!strchr(v, '/') ||
+	    dv_cidr_parse(v, &c, DV_CIDR_HOST_BITS_OK, why, sizeof(why)) < 0)
 		return false;
-	hl = (size_t)(slash - v);
-	if (hl >= sizeof(ip))
-		return false;
-	memcpy(ip, v, hl);
-	ip[hl] = 0;
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, ip, a->addr) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, a->addr) == 1)
-		a->family = AF_INET6;
-	else
-		return false;
-	if (!parse_uint(slash + 1, a->family == AF_INET ? 32 : 128, &cidr))
-		return false;
-	a->cidr = (unsigned)cidr;
+	a->family = c.family == AF_INET ? 4 : 6;
+	a->cidr = c.prefix;
+	memcpy(a->addr, c.addr, sizeof(a->addr));
 	return true;
 }
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem, bool wipe)
 {
 	void *na;
 	size_t ncap;
 
 	if (n < *cap)
 		return true;
-	ncap = *cap ? *cap * 2 : 4;
-	/* The peer operations hold preshared keys: the old array is wiped. */
-	na = dv_wipe_realloc(*arr, *cap * elem, ncap * elem);
+	ncap = *cap ? *cap * 2 : 16;
+	/* The peer operations hold preshared keys: that array is wiped. */
+	na = wipe ? dv_wipe_realloc(*arr, *cap * elem, ncap * elem)
+		  : realloc(*arr, ncap * elem);
 	if (!na)
 		return false;
 	memset((uint8_t *)na + *cap * elem, 0, (ncap - *cap) * elem);
@@ -452,19 +413,23 @@ static bool usable_pub(const uint8_t priv[DV_KEY_LEN], bool has_priv,
 }
 
 /* One "key=value" line into the plan; false on anything malformed. */
-static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
-		      const char *v, int *err)
+static bool plan_line(struct plan *pl, const char *key, const char *v,
+		      int *err)
 {
 	struct peer_op *op = pl->n_peers ? &pl->peers[pl->n_peers - 1] : NULL;
 	uint64_t n;
 
 	if (!strcmp(key, "public_key")) {
+		if (pl->n_peers >= DV_UAPI_PEERS_MAX)
+			return false;
 		if (!grow((void **)&pl->peers, &pl->cap_peers, pl->n_peers,
-			  sizeof(*pl->peers))) {
+			  sizeof(*pl->peers), true)) {
 			*err = ENOMEM;
 			return false;
 		}
 		op = &pl->peers[pl->n_peers++];
+		op->aip_first = (uint32_t)pl->n_aips;
+		op->prev = NO_OP;
 		if (!parse_key(op->pub, v))
 			return false;
 		return true;
@@ -507,8 +472,7 @@ static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
 	if (!strcmp(key, "preshared_key"))
 		return (op->has_psk = parse_key(op->psk, v));
 	if (!strcmp(key, "endpoint"))
-		return (op->has_endpoint = parse_endpoint(v, &op->endpoint,
-							   &op->endpoint_len));
+		return (op->has_endpoint = parse_endpoint(v, op));
 	if (!strcmp(key, "persistent_keepalive_interval")) {
 		if (!parse_uint(v, 65535, &n))
 			return false;
@@ -517,21 +481,35 @@ static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
 		return true;
 	}
 	if (!strcmp(key, "replace_allowed_ips")) {
-		op->n_aips = 0; /* replaces what came before, in this request too */
+		/* Replaces what came before, in this request too: the entry's
+		 * allowed IPs are the last ones of the plan. */
+		pl->n_aips = op->aip_first;
+		op->n_aips = 0;
 		return (op->replace_aips = !strcmp(v, "true"));
 	}
 	if (!strcmp(key, "allowed_ip")) {
-		if (!grow((void **)&op->aips, &op->cap_aips, op->n_aips,
-			  sizeof(*op->aips))) {
+		if (pl->n_aips >= DV_UAPI_AIPS_MAX)
+			return false;
+		if (!grow((void **)&pl->aips, &pl->cap_aips, pl->n_aips,
+			  sizeof(*pl->aips), false)) {
 			*err = ENOMEM;
 			return false;
 		}
-		return parse_aip(v, &op->aips[op->n_aips++]);
+		if (!parse_aip(v, &pl->aips[pl->n_aips]))
+			return false;
+		pl->n_aips++;
+		op->n_aips++;
+		return true;
 	}
 	if (!strcmp(key, "protocol_version"))
 		return !strcmp(v, "1");
-	if (!strcmp(key, "mode"))
-		return (op->has_mode = dv_mode_parse(v, &op->mode) == 0);
+	if (!strcmp(key, "mode")) {
+		enum dv_mode m;
+
+		op->has_mode = dv_mode_parse(v, &m) == 0;
+		op->mode = (uint8_t)m;
+		return op->has_mode;
+	}
 	if (!strcmp(key, "mldsa_public_key")) {
 		if (!op->mldsa_pk)
 			op->mldsa_pk = malloc(NOISE_MLDSA_PK_LEN);
@@ -544,56 +522,15 @@ static bool plan_line(struct dv_device *d, struct plan *pl, const char *key,
 	return false;
 }
 
-/* Splits the body (after "set=1\n") into lines; 0 or an errno. */
-static int plan_parse(struct dv_device *d, struct plan *pl, const char *body,
-		      size_t len)
-{
-	/* The longest line is an ML-DSA-65 public key in hex. */
-	char line[sizeof("mldsa_public_key=") + 2 * NOISE_MLDSA_PK_LEN];
-	size_t i = 0;
-	int err = EINVAL;
-
-	while (i < len) {
-		const char *nl = memchr(body + i, '\n', len - i);
-		size_t ll;
-		char *eq;
-
-		if (!nl)
-			return EINVAL; /* unterminated line */
-		ll = (size_t)(nl - (body + i));
-		if (ll == 0)
-			return i + 1 == len ? 0 : EINVAL; /* the final blank line */
-		if (ll >= sizeof(line))
-			return EINVAL;
-		memcpy(line, body + i, ll);
-		line[ll] = 0;
-		i += ll + 1;
-		eq = strchr(line, '=');
-		if (!eq || memchr(line, 0, ll))
-			return EINVAL;
-		*eq = 0;
-		if (!plan_line(d, pl, line, eq + 1, &err)) {
-			ct_wipe(line, ll + 1);
-			return err;
-		}
-		ct_wipe(line, ll + 1);
-	}
-	return EINVAL; /* no blank line */
-}
-
 /* Works out the peer op leaves behind (exists, mode, ML-DSA key), from
  * the last earlier entry for the same key or else from the device;
  * after_ok is false when it would be pqonly without both ML-DSA keys. */
 static void plan_peer_state(struct dv_device *d, struct plan *pl, size_t i)
 {
-	struct peer_op *op = &pl->peers[i], *prev = NULL;
+	struct peer_op *op = &pl->peers[i];
+	struct peer_op *prev = op->prev != NO_OP ? &pl->peers[op->prev] : NULL;
 	struct dv_peer *p;
 
-	for (size_t j = i; j-- > 0;)
-		if (!memcmp(pl->peers[j].pub, op->pub, DV_KEY_LEN)) {
-			prev = &pl->peers[j];
-			break;
-		}
 	if (prev) {
 		op->after_exists = prev->after_exists;
 		op->after_mode = prev->after_mode;
@@ -629,12 +566,46 @@ static bool plan_final_ok(const struct plan *pl, size_t i)
 {
 	const struct peer_op *op = &pl->peers[i];
 
-	if (op->ignore || op->after_ok)
-		return true;
-	for (size_t j = i + 1; j < pl->n_peers; j++)
-		if (!memcmp(pl->peers[j].pub, op->pub, DV_KEY_LEN))
-			return true; /* judged at the last entry */
-	return false;
+	/* An entry followed by another for the same key is judged at the
+	 * last one. */
+	return op->ignore || op->after_ok || op->has_later;
+}
+
+/* Links each entry to the previous one for the same key (prev,
+ * has_later) through a hash table of the plan (SipHash under the
+ * device's random key: the keys are chosen by the client), so a request
+ * of 2^20 entries is checked in O(n). */
+static bool plan_link(struct dv_device *d, struct plan *pl)
+{
+	size_t size = 16, mask;
+	uint32_t *slot;
+
+	while (size < 2 * pl->n_peers)
+		size *= 2;
+	mask = size - 1;
+	slot = malloc(size * sizeof(*slot));
+	if (!slot)
+		return false;
+	memset(slot, 0xff, size * sizeof(*slot)); /* NO_OP */
+	for (size_t i = 0; i < pl->n_peers; i++) {
+		struct peer_op *op = &pl->peers[i];
+		uint8_t h[crypto_shorthash_BYTES];
+		uint64_t v;
+		size_t k;
+
+		crypto_shorthash(h, op->pub, DV_KEY_LEN, d->keys_hash_key);
+		memcpy(&v, h, sizeof(v));
+		for (k = (size_t)v & mask; slot[k] != NO_OP; k = (k + 1) & mask)
+			if (!memcmp(pl->peers[slot[k]].pub, op->pub, DV_KEY_LEN))
+				break;
+		if (slot[k] != NO_OP) {
+			op->prev = slot[k];
+			pl->peers[slot[k]].has_later = true;
+		}
+		slot[k] = (uint32_t)i;
+	}
+	free(slot);
+	return true;
 }
 
 /* Whole-plan checks that need the final private key: every peer that
@@ -648,6 +619,8 @@ static bool plan_check(struct dv_device *d, struct plan *pl)
 	uint8_t pub[DV_KEY_LEN];
 
 	if (has_priv && dv_x25519_base(pub, priv) < 0)
+		return false;
+	if (!plan_link(d, pl))
 		return false;
 	for (size_t i = 0; i < pl->n_peers; i++) {
 		struct peer_op *op = &pl->peers[i];
@@ -715,10 +688,11 @@ static void set_private_key(struct dv_device *d, const uint8_t priv[DV_KEY_LEN])
 	}
 }
 
-static int apply_peer(struct dv_device *d, const struct peer_op *op)
+static int apply_peer(struct dv_device *d, const struct plan *pl,
+		      const struct peer_op *op)
 {
 	struct dv_peer *p = dv_peer_by_key(d, op->pub);
-	bool enable_keepalive;
+	bool enable_keepalive, created = false;
 
 	if (op->ignore)
 		return 0;
@@ -733,6 +707,7 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 		p = dv_peer_new(d, op->pub, op->has_mode ? op->mode : d->mode);
 		if (!p)
 			return ENOMEM;
+		created = true;
 	}
 	if ((op->has_psk && memcmp(op->psk, p->np.psk, DV_KEY_LEN)) ||
 	    (op->has_mode && op->mode != p->np.mode)) {
@@ -762,15 +737,17 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 			return ENOMEM;
 	}
 	if (op->has_endpoint)
-		dv_peer_set_endpoint(p, (const struct sockaddr *)&op->endpoint,
-				     op->endpoint_len);
-	if (op->replace_aips)
+		dv_peer_set_endpoint(p, &op->endpoint.sa, op->endpoint_len);
+	if (op->replace_aips && !created) /* a new peer has none (O(n) walk) */
 		dv_allowedips_remove_peer(&d->aips, p);
-	for (size_t i = 0; i < op->n_aips; i++)
-		if (dv_allowedips_insert(&d->aips, op->aips[i].family,
-					 op->aips[i].addr, op->aips[i].cidr,
-					 p) < 0)
+	for (size_t i = 0; i < op->n_aips; i++) {
+		const struct aip *a = &pl->aips[op->aip_first + i];
+
+		if (dv_allowedips_insert(&d->aips,
+					 a->family == 4 ? AF_INET : AF_INET6,
+					 a->addr, a->cidr, p) < 0)
 			return ENOMEM;
+	}
 	enable_keepalive = op->has_keepalive && op->keepalive &&
 			   !p->persistent_keepalive;
 	if (op->has_keepalive) {
@@ -785,40 +762,39 @@ static int apply_peer(struct dv_device *d, const struct peer_op *op)
 	return 0;
 }
 
-static int uapi_set(struct dv_device *d, const char *body, size_t len)
+/* Checks the parsed plan whole, then applies it; frees it. 0 or an
+ * errno. */
+static int uapi_set(struct dv_device *d, struct plan *pl)
 {
 	uint32_t old_fwmark = d->fwmark;
-	struct plan pl;
-	int rc;
+	int rc = 0;
 
-	memset(&pl, 0, sizeof(pl));
-	rc = plan_parse(d, &pl, body, len);
-	if (!rc && !plan_check(d, &pl))
+	if (!plan_check(d, pl)) {
 		rc = EINVAL;
-	if (rc)
 		goto out;
+	}
 	/* The platform may refuse the fwmark or the port, and only those:
 	 * they go first, and a refused port puts the old mark back, so a
 	 * refusal leaves everything as it was. The mark goes before the
 	 * port because a rebound socket takes the current mark. */
-	if (pl.has_fwmark && pl.fwmark != d->fwmark) {
+	if (pl->has_fwmark && pl->fwmark != d->fwmark) {
 		if (d->io.set_fwmark) {
-			int e = d->io.set_fwmark(d->io.arg, pl.fwmark);
+			int e = d->io.set_fwmark(d->io.arg, pl->fwmark);
 
 			if (e < 0) {
 				rc = -e;
 				goto out;
 			}
 		}
-		d->fwmark = pl.fwmark;
+		d->fwmark = pl->fwmark;
 	}
-	if (pl.has_budget)
-		d->hs_budget = pl.budget;
-	if (pl.has_port && pl.port != d->listen_port) {
-		uint16_t bound = pl.port;
+	if (pl->has_budget)
+		d->hs_budget = pl->budget;
+	if (pl->has_port && pl->port != d->listen_port) {
+		uint16_t bound = pl->port;
 
 		if (d->io.set_listen_port) {
-			int e = d->io.set_listen_port(d->io.arg, pl.port, &bound);
+			int e = d->io.set_listen_port(d->io.arg, pl->port, &bound);
 
 			if (e < 0) {
 				rc = -e;
@@ -830,36 +806,328 @@ static int uapi_set(struct dv_device *d, const char *body, size_t len)
 		}
 		d->listen_port = bound;
 	}
-	if (pl.replace_peers)
+	if (pl->replace_peers) {
+		/* The table goes whole first, so each removal is O(1). */
+		dv_allowedips_free(&d->aips);
+		dv_allowedips_init(&d->aips);
 		while (d->peers)
 			dv_peer_remove(d->peers);
-	if (pl.has_priv)
-		set_private_key(d, pl.priv);
-	for (size_t i = 0; i < pl.n_peers && !rc; i++)
-		rc = apply_peer(d, &pl.peers[i]);
+	}
+	if (pl->has_priv)
+		set_private_key(d, pl->priv);
+	for (size_t i = 0; i < pl->n_peers && !rc; i++)
+		rc = apply_peer(d, pl, &pl->peers[i]);
 out:
-	plan_free(&pl);
+	plan_free(pl);
 	return rc;
+}
+
+/* ---- a request, line by line ---- */
+
+/* Peers written per dv_uapi_req_output call of a get response. */
+#define GET_CHUNK 128
+
+/* A peer of a get snapshot: its key, and its allowed IPs as they were. */
+struct snap_peer {
+	uint8_t key[DV_KEY_LEN];
+	const struct dv_peer *p; /* at snapshot time; only compared */
+	uint32_t aip_first, n_aips;
+};
+
+enum req_state {
+	REQ_START,    /* no line yet */
+	REQ_GET,      /* "get=1" seen */
+	REQ_SET,      /* "set=1" seen: lines go into the plan */
+	REQ_BAD,      /* refused: lines are skipped until the blank one */
+	REQ_OUT_GET,  /* answering a get, GET_CHUNK peers at a time */
+	REQ_OUT_DONE, /* the errno line is all that is left */
+};
+
+struct dv_uapi_req {
+	struct dv_device *d;
+	enum req_state state;
+	int rc;
+	struct plan pl;
+	/* A get lists the peers there were when it was asked, by key: a peer
+	 * removed while the response is written is left out. */
+	struct snap_peer *snap;
+	size_t n_keys, next_key;
+	struct snap_aip *aips; /* by peer, each peer's in walk order */
+	size_t n_aips;
+};
+
+struct dv_uapi_req *dv_uapi_req_new(struct dv_device *d)
+{
+	struct dv_uapi_req *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->d = d;
+	return r;
+}
+
+static void req_reset(struct dv_uapi_req *r)
+{
+	plan_free(&r->pl);
+	free(r->snap);
+	free(r->aips);
+	r->snap = NULL;
+	r->aips = NULL;
+	r->n_keys = r->next_key = r->n_aips = 0;
+	r->state = REQ_START;
+	r->rc = 0;
+}
+
+void dv_uapi_req_free(struct dv_uapi_req *r)
+{
+	if (!r)
+		return;
+	req_reset(r);
+	free(r);
+}
+
+static void req_refuse(struct dv_uapi_req *r, int rc)
+{
+	plan_free(&r->pl); /* what a refused request staged goes at once */
+	r->rc = rc;
+	r->state = REQ_BAD;
+}
+
+/* ---- get: a snapshot, answered a part at a time ---- */
+
+struct ptr_idx {
+	const void *p;
+	uint32_t i;
+};
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct ptr_idx *)a)->p;
+	uintptr_t y = (uintptr_t)((const struct ptr_idx *)b)->p;
+
+	return (x > y) - (x < y);
+}
+
+struct snap_walk {
+	struct dv_uapi_req *r;
+	const struct ptr_idx *by_ptr;
+	struct snap_aip *tmp;
+	size_t n;
+};
+
+static void snap_aip(void *arg, const void *peer, int family,
+		     const uint8_t *addr, unsigned cidr)
+{
+	struct snap_walk *w = arg;
+	struct ptr_idx key = { peer, 0 };
+	const struct ptr_idx *hit = bsearch(&key, w->by_ptr, w->r->n_keys,
+					    sizeof(key), cmp_ptr);
+	struct snap_aip *a;
+
+	if (!hit)
+		return;
+	a = &w->tmp[w->n++];
+	a->peer = hit->i;
+	a->family = (uint8_t)family;
+	a->cidr = (uint8_t)cidr;
+	memcpy(a->addr, addr, sizeof(a->addr));
+	w->r->snap[hit->i].n_aips++;
+}
+
+static void count_aip(void *arg, const void *peer, int family,
+		      const uint8_t *addr, unsigned cidr)
+{
+	(void)peer, (void)family, (void)addr, (void)cidr;
+	(*(size_t *)arg)++;
+}
+
+/* The peers (keys, in configuration order) and every allowed IP, taken
+ * in one pass of the table: a get of 2^20 peers is O(n log n), and what
+ * it lists is what the device held when it was asked. 0, or -1 when
+ * memory ran out. */
+static int get_snapshot(struct dv_uapi_req *r)
+{
+	struct dv_device *d = r->d;
+	size_t n = d->n_peers, n_aips = 0, i = 0, pos = 0;
+	struct ptr_idx *by_ptr;
+	struct snap_walk w = { r, NULL, NULL, 0 };
+
+	dv_allowedips_walk_all(&d->aips, count_aip, &n_aips);
+	r->snap = calloc(n ? n : 1, sizeof(*r->snap));
+	r->aips = malloc((n_aips ? n_aips : 1) * sizeof(*r->aips));
+	by_ptr = malloc((n ? n : 1) * sizeof(*by_ptr));
+	w.tmp = malloc((n_aips ? n_aips : 1) * sizeof(*w.tmp));
+	if (!r->snap || !r->aips || !by_ptr || !w.tmp) {
+		free(by_ptr);
+		free(w.tmp);
+		return -1;
+	}
+	for (struct dv_peer *p = d->peers; p && i < n; p = p->next_peer, i++) {
+		memcpy(r->snap[i].key, p->np.remote_static, DV_KEY_LEN);
+		r->snap[i].p = p;
+		by_ptr[i].p = p;
+		by_ptr[i].i = (uint32_t)i;
+	}
+	r->n_keys = i;
+	qsort(by_ptr, r->n_keys, sizeof(*by_ptr), cmp_ptr);
+	w.by_ptr = by_ptr;
+	dv_allowedips_walk_all(&d->aips, snap_aip, &w);
+	/* Grouped by peer, in walk order within each (a counting sort). */
+	for (i = 0; i < r->n_keys; i++) {
+		r->snap[i].aip_first = (uint32_t)pos;
+		pos += r->snap[i].n_aips;
+		r->snap[i].n_aips = 0;
+	}
+	for (i = 0; i < w.n; i++) {
+		struct snap_peer *sp = &r->snap[w.tmp[i].peer];
+
+		r->aips[sp->aip_first + sp->n_aips++] = w.tmp[i];
+	}
+	r->n_aips = w.n;
+	free(by_ptr);
+	free(w.tmp);
+	return 0;
+}
+
+/* The blank line: the request is complete. */
+static int req_end(struct dv_uapi_req *r)
+{
+	struct dv_device *d = r->d;
+
+	switch (r->state) {
+	case REQ_GET:
+		if (get_snapshot(r) < 0)
+			return -1;
+		r->state = REQ_OUT_GET;
+		return 1;
+	case REQ_SET:
+		r->rc = uapi_set(d, &r->pl);
+		break;
+	case REQ_START: /* a blank line alone */
+		r->rc = EINVAL;
+		break;
+	default:
+		break;
+	}
+	r->state = REQ_OUT_DONE;
+	return 1;
+}
+
+int dv_uapi_req_line(struct dv_uapi_req *r, const char *line, size_t len)
+{
+	/* The longest line is an ML-DSA-65 public key in hex. */
+	char buf[sizeof("mldsa_public_key=") + 2 * NOISE_MLDSA_PK_LEN];
+	int err = EINVAL;
+	char *eq;
+	bool ok;
+
+	if (r->state == REQ_OUT_GET || r->state == REQ_OUT_DONE)
+		return -1; /* the caller must take the response first */
+	if (len == 0)
+		return req_end(r);
+	if (r->state == REQ_BAD)
+		return 0;
+	if (memchr(line, 0, len) || len >= sizeof(buf)) {
+		req_refuse(r, EINVAL);
+		return 0;
+	}
+	if (r->state == REQ_START) {
+		if (len == 5 && !memcmp(line, "get=1", 5))
+			r->state = REQ_GET;
+		else if (len == 5 && !memcmp(line, "set=1", 5))
+			r->state = REQ_SET;
+		else
+			req_refuse(r, EINVAL);
+		return 0;
+	}
+	if (r->state == REQ_GET) {
+		req_refuse(r, EINVAL);
+		return 0;
+	}
+	memcpy(buf, line, len);
+	buf[len] = 0;
+	eq = strchr(buf, '=');
+	if (eq) {
+		*eq = 0;
+		ok = plan_line(&r->pl, buf, eq + 1, &err);
+	} else {
+		ok = false;
+	}
+	ct_wipe(buf, len + 1);
+	if (!ok)
+		req_refuse(r, err);
+	return 0;
+}
+
+int dv_uapi_req_output(struct dv_uapi_req *r, char **out, size_t *outlen)
+{
+	struct sbuf b = { *out, *outlen, *outlen, false };
+	struct dv_device *d = r->d;
+	int more = 0;
+
+	if (r->state == REQ_OUT_GET) {
+		size_t end = r->next_key + GET_CHUNK;
+
+		if (r->next_key == 0)
+			uapi_get_device(d, &b);
+		if (end > r->n_keys)
+			end = r->n_keys;
+		for (; r->next_key < end; r->next_key++) {
+			const struct snap_peer *sp = &r->snap[r->next_key];
+			struct dv_peer *p = dv_peer_by_key(d, sp->key);
+
+			/* A peer removed since is left out; one removed and
+			 * added again is listed with its allowed IPs now. */
+			if (p && p == sp->p)
+				uapi_get_peer(d, p, r->aips + sp->aip_first,
+					      sp->n_aips, &b);
+			else if (p)
+				uapi_get_peer(d, p, NULL, 0, &b);
+		}
+		if (r->next_key < r->n_keys)
+			more = 1;
+		else
+			r->state = REQ_OUT_DONE;
+	}
+	if (r->state == REQ_OUT_DONE) {
+		if (r->rc)
+			dv_device_log(d, LOG_INFO,
+				      "control request refused: errno=%d", r->rc);
+		sb_printf(&b, "errno=%d\n\n", r->rc);
+		req_reset(r);
+	}
+	*out = b.s;
+	*outlen = b.len;
+	return b.oom ? -1 : more;
 }
 
 int dv_uapi_handle(struct dv_device *d, const char *req, size_t len,
 		   char **out, size_t *outlen)
 {
-	struct sbuf b = { *out, *outlen, *outlen, false };
-	int rc;
+	struct dv_uapi_req r = { .d = d };
+	size_t i = 0;
+	int rc, more;
 
-	if (len == 7 && !memcmp(req, "get=1\n\n", 7)) {
-		uapi_get(d, &b);
-		rc = 0;
-	} else if (len >= 6 && !memcmp(req, "set=1\n", 6)) {
-		rc = uapi_set(d, req + 6, len - 6);
-	} else {
-		rc = EINVAL;
+	/* One request, its blank line at the very end (or a blank line
+	 * alone); anything else is refused without being looked at. */
+	if (!len || req[len - 1] != '\n' ||
+	    (len > 1 && (req[0] == '\n' || req[len - 2] != '\n')) ||
+	    (len > 2 && memmem(req, len, "\n\n", 2) != req + len - 2)) {
+		r.state = REQ_OUT_DONE;
+		r.rc = EINVAL;
 	}
-	if (rc)
-		dv_device_log(d, LOG_INFO, "control request refused: errno=%d", rc);
-	sb_printf(&b, "errno=%d\n\n", rc);
-	*out = b.s;
-	*outlen = b.len;
-	return b.oom ? -1 : rc;
+	while (r.state != REQ_OUT_DONE && r.state != REQ_OUT_GET) {
+		const char *nl = memchr(req + i, '\n', len - i);
+
+		if (dv_uapi_req_line(&r, req + i, (size_t)(nl - (req + i))) < 0) {
+			req_reset(&r);
+			return -1;
+		}
+		i = (size_t)(nl - req) + 1;
+	}
+	rc = r.rc;
+	do
+		more = dv_uapi_req_output(&r, out, outlen);
+	while (more > 0);
+	req_reset(&r);
+	return more < 0 ? -1 : rc;
 }

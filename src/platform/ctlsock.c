@@ -18,6 +18,9 @@
 /* Bytes read from one client per wake-up, so one client cannot hold the
  * loop for long (the level-triggered loop comes back for the rest). */
 #define CTL_READ_BUDGET (64u << 10)
+/* The input buffer starts small and grows, up to this, only while a line
+ * does not fit: memory follows what the client sends. */
+#define CTL_IN_MAX (DV_CTL_MAX_LINE + 4096)
 
 static const char ctl_einval[] = "errno=22\n\n";
 
@@ -25,11 +28,13 @@ struct dv_ctl_conn {
 	struct dv_ev ev;
 	struct dv_ctl *ctl;
 	unsigned slot;
-	char *in;
-	size_t in_len, in_cap, scanned;
+	void *req;      /* the handler's state, made on the first line */
+	char *in;       /* unprocessed input: in[in_off, in_len) */
+	size_t in_off, in_len, in_cap;
 	char *out;
 	size_t out_len, out_off;
 	uint64_t active_ns; /* CLOCK_MONOTONIC of the last byte in or out */
+	int responding; /* a request is complete: its response is being made */
 	int eof;     /* the client closed its side */
 	int closing; /* close once the output is written */
 };
@@ -47,6 +52,8 @@ static void conn_close(struct dv_ctl_conn *c)
 	dv_ev_del(c->ctl->epfd, &c->ev);
 	close(c->ev.fd);
 	c->ctl->conns[c->slot] = NULL;
+	if (c->req)
+		c->ctl->ops->req_free(c->req);
 	/* Requests carry private_key= and preshared_key= lines, get=1
 	 * responses the private key: both buffers are wiped. */
 	dv_wipe_free(c->in, c->in_cap);
@@ -77,21 +84,6 @@ static int conn_flush(struct dv_ctl_conn *c)
 	return 1;
 }
 
-/* Length of the first complete request in the input (through its blank
- * line), or 0 if none yet. */
-static size_t conn_request_len(struct dv_ctl_conn *c)
-{
-	size_t i = c->scanned ? c->scanned - 1 : 0;
-
-	if (c->in_len && c->in[0] == '\n')
-		return 1; /* a blank line alone: an empty request */
-	for (; i + 1 < c->in_len; i++)
-		if (c->in[i] == '\n' && c->in[i + 1] == '\n')
-			return i + 2;
-	c->scanned = c->in_len;
-	return 0;
-}
-
 static int conn_append(struct dv_ctl_conn *c, const char *s, size_t n)
 {
 	char *p = dv_wipe_realloc(c->out, c->out_len, c->out_len + n);
@@ -104,80 +96,116 @@ static int conn_append(struct dv_ctl_conn *c, const char *s, size_t n)
 	return 0;
 }
 
-/* Answers the buffered requests one at a time, each response written
- * before the next request is looked at, so a client that sends without
- * reading holds at most one response in memory. */
-static void conn_process(struct dv_ctl_conn *c)
+/* Hands the buffered lines to the handler and writes the responses, each
+ * written before the next request is looked at (and a get response a part
+ * at a time, as the client takes it), so a client that sends without
+ * reading holds at most one part of a response in memory. Returns 1 to
+ * wait for input, 0 to wait for output, -1 to close. */
+static int conn_run(struct dv_ctl_conn *c)
 {
+	const struct dv_ctl_ops *ops = c->ctl->ops;
+
 	for (;;) {
-		size_t len;
+		char *nl;
+		size_t ll;
 		int r = conn_flush(c);
 
-		if (r < 0)
-			goto close;
-		if (r == 0) {
-			if (dv_ev_mod(c->ctl->epfd, &c->ev, EPOLLOUT) < 0)
-				goto close;
-			return;
-		}
+		if (r <= 0)
+			return r < 0 ? -1 : 0;
 		if (c->closing)
-			goto close;
-		len = conn_request_len(c);
-		if (len) {
-			if (c->ctl->handler(c->ctl->arg, c->in, len, &c->out,
-					    &c->out_len) < 0)
-				goto close;
-			memmove(c->in, c->in + len, c->in_len - len);
-			c->in_len -= len;
-			ct_wipe(c->in + c->in_len, len); /* the request answered */
-			c->scanned = 0;
+			return -1;
+		if (c->responding) {
+			r = ops->req_output(c->req, &c->out, &c->out_len);
+			if (r < 0)
+				return -1;
+			c->responding = r;
+			continue;
+		}
+		nl = memchr(c->in + c->in_off, '\n', c->in_len - c->in_off);
+		if (nl) {
+			ll = (size_t)(nl - (c->in + c->in_off));
+			if (!c->req && !(c->req = ops->req_new(c->ctl->arg)))
+				return -1;
+			r = ops->req_line(c->req, c->in + c->in_off, ll);
+			/* The line is handled: wipe it (keys pass here). */
+			ct_wipe(c->in + c->in_off, ll + 1);
+			c->in_off += ll + 1;
+			if (r < 0)
+				return -1;
+			c->responding = r;
 			continue;
 		}
 		if (c->eof)
-			goto close;
-		if (c->in_len < DV_CTL_MAX_REQUEST)
-			break;
-		/* Too long to be a request of ours: refuse, then hang up. */
+			return -1; /* the last request is answered */
+		if (c->in_len - c->in_off <= DV_CTL_MAX_LINE)
+			return 1;
+		/* Too long to be a line of ours: refuse, then hang up. */
 		c->closing = 1;
 		if (conn_append(c, ctl_einval, sizeof(ctl_einval) - 1) < 0)
-			goto close;
+			return -1;
 	}
-	if (dv_ev_mod(c->ctl->epfd, &c->ev, EPOLLIN) < 0)
-		goto close;
-	return;
-close:
-	conn_close(c);
+}
+
+/* Waits for what conn_run said (r), or closes. */
+static void conn_wait(struct dv_ctl_conn *c, int r)
+{
+	if (r < 0 ||
+	    dv_ev_mod(c->ctl->epfd, &c->ev, r ? EPOLLIN : EPOLLOUT) < 0)
+		conn_close(c);
+}
+
+/* Room for more input: the handled lines are dropped (the rest moves to
+ * the front) and the buffer grows while a line does not fit. 0, or -1
+ * when memory ran out. */
+static int conn_in_room(struct dv_ctl_conn *c)
+{
+	size_t rest = c->in_len - c->in_off;
+
+	if (c->in_off) {
+		memmove(c->in, c->in + c->in_off, rest);
+		ct_wipe(c->in + rest, c->in_len - rest);
+		c->in_off = 0;
+		c->in_len = rest;
+	}
+	if (c->in_len == c->in_cap && c->in_cap < CTL_IN_MAX) {
+		size_t cap = c->in_cap ? c->in_cap * 2 : 4096;
+		char *p;
+
+		if (cap > CTL_IN_MAX)
+			cap = CTL_IN_MAX;
+		p = dv_wipe_realloc(c->in, c->in_cap, cap);
+		if (!p)
+			return -1;
+		c->in = p;
+		c->in_cap = cap;
+	}
+	return 0;
 }
 
 static void conn_event(struct dv_ev *ev, uint32_t events)
 {
 	struct dv_ctl_conn *c = (struct dv_ctl_conn *)ev;
 	size_t budget = CTL_READ_BUDGET;
+	int r;
 
 	if (events & EPOLLERR) {
 		conn_close(c);
 		return;
 	}
+	/* Input is read only while no response is pending, so a client
+	 * that does not read its responses stops being read. */
 	while ((events & (EPOLLIN | EPOLLHUP)) && !c->eof && budget &&
-	       c->in_len < DV_CTL_MAX_REQUEST) {
+	       !c->responding && !c->out_len && !c->closing) {
 		size_t want;
 		ssize_t n;
 
-		if (c->in_len == c->in_cap) {
-			size_t cap = c->in_cap ? c->in_cap * 2 : 4096;
-			char *p;
-
-			if (cap > DV_CTL_MAX_REQUEST)
-				cap = DV_CTL_MAX_REQUEST;
-			p = dv_wipe_realloc(c->in, c->in_cap, cap);
-			if (!p) {
-				conn_close(c);
-				return;
-			}
-			c->in = p;
-			c->in_cap = cap;
+		if (conn_in_room(c) < 0) {
+			conn_close(c);
+			return;
 		}
 		want = c->in_cap - c->in_len;
+		if (want == 0)
+			break; /* a line too long: conn_run refuses it */
 		if (want > budget)
 			want = budget;
 		n = recv(c->ev.fd, c->in + c->in_len, want, MSG_DONTWAIT);
@@ -194,8 +222,15 @@ static void conn_event(struct dv_ev *ev, uint32_t events)
 		c->in_len += (size_t)n;
 		budget -= (size_t)n;
 		c->active_ns = mono_ns();
+		/* Hand over the complete lines before reading on, so the
+		 * buffer holds at most a partial line. */
+		r = conn_run(c);
+		if (r != 1) {
+			conn_wait(c, r);
+			return;
+		}
 	}
-	conn_process(c);
+	conn_wait(c, conn_run(c));
 }
 
 static void ctl_accept(struct dv_ev *ev, uint32_t events)
@@ -249,7 +284,8 @@ static int ctl_path_live(const struct sockaddr_un *sa)
 }
 
 int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
-		dv_ctl_handler handler, void *arg, char *err, size_t errlen)
+		const struct dv_ctl_ops *ops, void *arg, char *err,
+		size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old_mask;
@@ -258,7 +294,7 @@ int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 	memset(c, 0, sizeof(*c));
 	c->ev.fd = -1;
 	c->epfd = epfd;
-	c->handler = handler;
+	c->ops = ops;
 	c->arg = arg;
 	if (dv_path_sock(c->path, sizeof(c->path), iface) < 0) {
 		snprintf(err, errlen, "control socket: bad interface name '%s'", iface);

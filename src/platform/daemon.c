@@ -501,29 +501,6 @@ static void on_signal(struct dv_ev *ev, uint32_t events)
 	}
 }
 
-static int on_uapi(void *arg, const char *req, size_t len, char **out, size_t *outlen)
-{
-	static const char reload_req[] = "reload=1\n\n";
-	struct dv_daemon *d = arg;
-
-	if (len == sizeof(reload_req) - 1 && !memcmp(req, reload_req, len)) {
-		char msg[1200], line[1300], *o;
-		int rc = daemon_reload(d, msg, sizeof(msg));
-		int n = snprintf(line, sizeof(line), "reload_message=%s\nerrno=%d\n\n", msg,
-				 rc ? (rc < 0 ? EINVAL : rc) : 0);
-
-		if (n < 0 || (size_t)n >= sizeof(line))
-			n = snprintf(line, sizeof(line), "errno=%d\n\n", rc ? EINVAL : 0);
-		o = realloc(*out, *outlen + (size_t)n);
-		if (!o)
-			return -1;
-		memcpy(o + *outlen, line, (size_t)n);
-		*out = o;
-		*outlen += (size_t)n;
-		return 0;
-	}
-	return dv_uapi_handle(d->dev, req, len, out, outlen) < 0 ? -1 : 0;
-}
 
 /* GET /metrics: the same get=1 response `dybervpn metrics` reads over the
  * control socket, turned into the same text. */
@@ -552,6 +529,116 @@ out:
 	dv_metrics_free(&m);
 	return r;
 }
+
+/* The control socket's requests, line by line: "reload=1" (then the
+ * blank line) is the daemon's own; every other request goes to the
+ * device's UAPI, made afresh for each request. */
+enum ctl_state {
+	CTL_FIRST,  /* the next line starts a request */
+	CTL_UAPI,   /* the device's request takes the lines */
+	CTL_RELOAD, /* "reload=1" seen, its blank line expected */
+	CTL_RELOAD_ANSWER,
+};
+
+struct ctl_req {
+	struct dv_daemon *d;
+	enum ctl_state state;
+	struct dv_uapi_req *u;
+};
+
+static void *ctl_req_new(void *arg)
+{
+	struct ctl_req *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->d = arg;
+	return r;
+}
+
+static int ctl_to_uapi(struct ctl_req *r)
+{
+	r->u = dv_uapi_req_new(r->d->dev);
+	r->state = CTL_UAPI;
+	return r->u ? 0 : -1;
+}
+
+static int ctl_req_line(void *req, const char *line, size_t len)
+{
+	struct ctl_req *r = req;
+
+	switch (r->state) {
+	case CTL_FIRST:
+		if (len == 8 && !memcmp(line, "reload=1", 8)) {
+			r->state = CTL_RELOAD;
+			return 0;
+		}
+		if (ctl_to_uapi(r) < 0)
+			return -1;
+		break;
+	case CTL_RELOAD:
+		if (len == 0) {
+			r->state = CTL_RELOAD_ANSWER;
+			return 1;
+		}
+		/* Not a reload after all: the UAPI refuses the whole. */
+		if (ctl_to_uapi(r) < 0 || dv_uapi_req_line(r->u, "reload=1", 8) < 0)
+			return -1;
+		break;
+	case CTL_UAPI:
+		break;
+	case CTL_RELOAD_ANSWER:
+		return -1; /* the caller takes the answer first */
+	}
+	return dv_uapi_req_line(r->u, line, len);
+}
+
+static int ctl_req_output(void *req, char **out, size_t *outlen)
+{
+	struct ctl_req *r = req;
+	int more;
+
+	if (r->state == CTL_RELOAD_ANSWER) {
+		char msg[1200], line[1300], *o;
+		int rc = daemon_reload(r->d, msg, sizeof(msg));
+		int n = snprintf(line, sizeof(line), "reload_message=%s\nerrno=%d\n\n", msg,
+				 rc ? (rc < 0 ? EINVAL : rc) : 0);
+
+		r->state = CTL_FIRST;
+		if (n < 0 || (size_t)n >= sizeof(line))
+			n = snprintf(line, sizeof(line), "errno=%d\n\n", rc ? EINVAL : 0);
+		o = realloc(*out, *outlen + (size_t)n);
+		if (!o)
+			return -1;
+		memcpy(o + *outlen, line, (size_t)n);
+		*out = o;
+		*outlen += (size_t)n;
+		return 0;
+	}
+	if (r->state != CTL_UAPI)
+		return 0;
+	more = dv_uapi_req_output(r->u, out, outlen);
+	if (more == 0) {
+		dv_uapi_req_free(r->u);
+		r->u = NULL;
+		r->state = CTL_FIRST;
+	}
+	return more;
+}
+
+static void ctl_req_free(void *req)
+{
+	struct ctl_req *r = req;
+
+	dv_uapi_req_free(r->u);
+	free(r);
+}
+
+static const struct dv_ctl_ops uapi_ops = {
+	.req_new = ctl_req_new,
+	.req_line = ctl_req_line,
+	.req_output = ctl_req_output,
+	.req_free = ctl_req_free,
+};
 
 /* Runs due timers and arms the timerfd for the next. Called after every
  * wake-up: input can bring a timer forward (a packet waiting for a
@@ -737,7 +824,7 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	}
 	if (setup_tun(d, cfg, err, errlen) < 0)
 		goto fail;
-	if (dv_ctl_open(&d->ctl, d->ifname, d->epfd, on_uapi, d, err, errlen) < 0)
+	if (dv_ctl_open(&d->ctl, d->ifname, d->epfd, &uapi_ops, d, err, errlen) < 0)
 		goto fail;
 	if (cfg->metrics_listen_len &&
 	    dv_mhttp_open(&d->mhttp, (const struct sockaddr *)&cfg->metrics_listen,

@@ -14,7 +14,7 @@
 #include "platform/pidfile.h"
 
 #define UAPI_TIMEOUT_MS 5000
-#define UAPI_MAX_RESPONSE (64u << 20)
+#define UAPI_MAX_RESPONSE (1024u << 20) /* 2^20 peers with ML-DSA keys */
 
 /* 1 once buf holds a whole response: its last line "errno=N", then the
  * blank line. */

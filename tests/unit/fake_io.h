@@ -172,7 +172,7 @@ static inline struct dv_device *fake_start(struct fake *f, uint64_t *clock,
 		pcs[i].mode = modes ? modes[i] : ifmode;
 		pcs[i].persistent_keepalive = f->keepalive;
 		pcs[i].has_mldsa_public_key = 1;
-		memcpy(pcs[i].mldsa_public_key, g->mldsa_pk, 1952);
+		pcs[i].mldsa_public_key = g->mldsa_pk; /* borrowed: the device copies it */
 	}
 	cfg.peers = pcs;
 	cfg.n_peers = n;

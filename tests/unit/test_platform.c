@@ -3,7 +3,7 @@
  * come back as sockaddr_in, a pqonly-sized datagram goes as one), TSO
  * super-packet splitting and checksums against a plain reference, TCP
  * coalescing for the TUN (and back through the splitter), and the
- * control socket's framing (several requests per connection, the 1 MiB
+ * control socket's framing (several requests per connection, the line
  * bound). The control-socket test needs root for /var/run/wireguard. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -334,21 +334,78 @@ static void test_udp(void)
 	dv_udp_close(&b);
 }
 
-static int echo_handler(void *arg, const char *req, size_t len, char **out, size_t *outlen)
+/* A test handler: answers each request with its length in bytes; a
+ * request whose first line is "parts" is answered in three parts. */
+struct echo_req {
+	size_t len, parts;
+	int first;
+};
+
+static int echo_reqs; /* live echo_req objects */
+
+static void *echo_new(void *arg)
 {
-	char line[64];
-	int n = snprintf(line, sizeof(line), "len=%zu\nerrno=0\n\n", len);
-	char *p = realloc(*out, *outlen + (size_t)n);
+	struct echo_req *r = calloc(1, sizeof(*r));
 
 	(void)arg;
-	(void)req;
+	if (r) {
+		r->first = 1;
+		echo_reqs++;
+	}
+	return r;
+}
+
+static int echo_line(void *req, const char *line, size_t len)
+{
+	struct echo_req *r = req;
+
+	if (r->first && len == 5 && !memcmp(line, "parts", 5))
+		r->parts = 3;
+	r->first = 0;
+	r->len += len + 1;
+	return len == 0;
+}
+
+static int echo_append(char **out, size_t *outlen, const char *s, size_t n)
+{
+	char *p = realloc(*out, *outlen + n);
+
 	if (!p)
 		return -1;
-	memcpy(p + *outlen, line, (size_t)n);
+	memcpy(p + *outlen, s, n);
 	*out = p;
-	*outlen += (size_t)n;
+	*outlen += n;
 	return 0;
 }
+
+static int echo_output(void *req, char **out, size_t *outlen)
+{
+	struct echo_req *r = req;
+	char line[64];
+	int n;
+
+	if (r->parts) {
+		r->parts--;
+		return echo_append(out, outlen, "part\n", 5) < 0 ? -1 : 1;
+	}
+	n = snprintf(line, sizeof(line), "len=%zu\nerrno=0\n\n", r->len);
+	r->len = 0;
+	r->first = 1;
+	return echo_append(out, outlen, line, (size_t)n);
+}
+
+static void echo_free(void *req)
+{
+	echo_reqs--;
+	free(req);
+}
+
+static const struct dv_ctl_ops echo_ops = {
+	.req_new = echo_new,
+	.req_line = echo_line,
+	.req_output = echo_output,
+	.req_free = echo_free,
+};
 
 static void pump(int epfd)
 {
@@ -396,7 +453,7 @@ static void test_ctlsock(void)
 	}
 	snprintf(iface, sizeof(iface), "dvut%d", (int)getpid() % 100000);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	T_CHECK(dv_ctl_open(&ctl, iface, epfd, echo_handler, NULL, err, sizeof(err)) == 0);
+	T_CHECK(dv_ctl_open(&ctl, iface, epfd, &echo_ops, NULL, err, sizeof(err)) == 0);
 	T_CHECK(stat(ctl.path, &st) == 0 && S_ISSOCK(st.st_mode) &&
 		(st.st_mode & 0777) == 0600);
 	memcpy(sa.sun_path, ctl.path, strlen(ctl.path) + 1);
@@ -405,7 +462,7 @@ static void test_ctlsock(void)
 	{
 		struct dv_ctl other;
 
-		T_CHECK(dv_ctl_open(&other, iface, epfd, echo_handler, NULL, err,
+		T_CHECK(dv_ctl_open(&other, iface, epfd, &echo_ops, NULL, err,
 				    sizeof(err)) < 0);
 	}
 
@@ -421,9 +478,51 @@ static void test_ctlsock(void)
 	close(fd);
 	pump(epfd);
 
-	/* More than 1 MiB without a blank line: errno=22, then closed. */
-	huge = malloc(DV_CTL_MAX_REQUEST + 16);
-	memset(huge, 'a', DV_CTL_MAX_REQUEST + 16);
+	/* A response in parts; then a request of 8 MiB (far more than any
+	 * buffer the server has), line by line, its length counted. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	T_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	T_CHECK(write(fd, "parts\n\n", 7) == 7);
+	got = client_read(epfd, fd, buf, sizeof(buf), 30);
+	T_CHECK(got == 30 &&
+		!memcmp(buf, "part\npart\npart\nlen=7\nerrno=0\n\n", 30));
+	{
+		const size_t big = 8u << 20;
+		size_t off = 0;
+		char want[64];
+		int wl;
+
+		huge = malloc(big);
+		T_CHECK(huge != NULL);
+		for (size_t i = 0; huge && i < big; i++)
+			huge[i] = i % 100 == 99 ? '\n' : 'x';
+		if (huge)
+			huge[big - 1] = huge[big - 2] = '\n';
+		got = 0;
+		for (int i = 0; huge && i < 20000 && got < 23; i++) {
+			ssize_t r;
+
+			if (off < big) {
+				r = send(fd, huge + off, big - off, MSG_NOSIGNAL);
+				if (r > 0)
+					off += (size_t)r;
+			}
+			pump(epfd);
+			r = recv(fd, buf + got, sizeof(buf) - got, 0);
+			if (r > 0)
+				got += (size_t)r;
+		}
+		wl = snprintf(want, sizeof(want), "len=%zu\nerrno=0\n\n", big);
+		T_CHECK(got == (size_t)wl && !memcmp(buf, want, got));
+		free(huge);
+	}
+	close(fd);
+	pump(epfd);
+	T_CHECK(echo_reqs == 0); /* the closed connection freed its state */
+
+	/* A line longer than DV_CTL_MAX_LINE: errno=22, then closed. */
+	huge = malloc(DV_CTL_MAX_LINE + 16);
+	memset(huge, 'a', DV_CTL_MAX_LINE + 16);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	T_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
 	{
@@ -434,8 +533,8 @@ static void test_ctlsock(void)
 		for (int i = 0; i < 2000 && !closed; i++) {
 			ssize_t r;
 
-			if (off < DV_CTL_MAX_REQUEST + 16) {
-				r = send(fd, huge + off, DV_CTL_MAX_REQUEST + 16 - off,
+			if (off < DV_CTL_MAX_LINE + 16) {
+				r = send(fd, huge + off, DV_CTL_MAX_LINE + 16 - off,
 					 MSG_NOSIGNAL);
 				if (r > 0)
 					off += (size_t)r;

@@ -582,8 +582,108 @@ static void test_handshake_budget(void)
 	teardown();
 }
 
+/* feed(r, text): each line of text to the request; the last result. */
+static int feed(struct dv_uapi_req *r, const char *text)
+{
+	int rc = 0;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+
+		rc = dv_uapi_req_line(r, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	return rc;
+}
+
+/* The line-by-line API: a set of many peers staged then applied at its
+ * blank line, refused whole when one line (the last) is bad, then a get
+ * answered in parts that hold every peer with its allowed IP; two
+ * requests in a row on one object. */
+static void test_streaming(void)
+{
+	enum { N = 2000 };
+	struct dv_uapi_req *r;
+	char line[160], hk[65], *out = NULL;
+	size_t outlen = 0;
+	unsigned parts = 0, listed = 0, aips = 0;
+	uint8_t k[32];
+	int rc;
+
+	setup();
+	r = dv_uapi_req_new(A.dev);
+	T_CHECK(r != NULL);
+	if (!r) {
+		teardown();
+		return;
+	}
+	for (int round = 0; round < 2; round++) {
+		T_CHECK(feed(r, "set=1\n") == 0);
+		for (unsigned i = 0; i < N; i++) {
+			memset(k, 0, sizeof(k));
+			k[0] = 0x40;
+			k[1] = (uint8_t)(i >> 8);
+			k[2] = (uint8_t)i;
+			k[3] = 1;
+			hex(hk, k);
+			snprintf(line, sizeof(line),
+				 "public_key=%s\nallowed_ip=10.77.%u.%u/32\n",
+				 hk, i >> 8, i & 255);
+			T_CHECK(feed(r, line) == 0);
+		}
+		/* Round 0 ends with a bad line: nothing of it applies. */
+		if (round == 0)
+			T_CHECK(feed(r, "allowed_ip=10.0.0.0/33\n") == 0);
+		T_CHECK(dv_uapi_req_line(r, "", 0) == 1);
+		rc = dv_uapi_req_output(r, &out, &outlen);
+		T_CHECK(rc == 0);
+		T_CHECK(outlen == (round ? 9u : 10u) &&
+			!memcmp(out, round ? "errno=0\n\n" : "errno=22\n\n",
+				outlen));
+		free(out);
+		out = NULL;
+		outlen = 0;
+		T_CHECK(A.dev->n_peers == (round ? N + 1u : 1u));
+	}
+	T_CHECK(feed(r, "get=1\n") == 0);
+	T_CHECK(dv_uapi_req_line(r, "", 0) == 1);
+	do {
+		rc = dv_uapi_req_output(r, &out, &outlen);
+		parts++;
+	} while (rc == 1);
+	T_CHECK(rc == 0 && parts > 1);
+	if (out) {
+		out = realloc(out, outlen + 1);
+		out[outlen] = 0;
+		for (char *p = out; (p = strstr(p, "\npublic_key=")); p++)
+			listed++;
+		for (char *p = out; (p = strstr(p, "\nallowed_ip=10.77.")); p++)
+			aips++;
+		T_CHECK(strlen(out) > 9 &&
+			!strcmp(out + strlen(out) - 9, "errno=0\n\n"));
+		/* The last peer's allowed IP follows its key. */
+		memset(k, 0, sizeof(k));
+		k[0] = 0x40;
+		k[1] = (uint8_t)((N - 1) >> 8);
+		k[2] = (uint8_t)(N - 1);
+		k[3] = 1;
+		hex(hk, k);
+		snprintf(line, sizeof(line), "public_key=%s", hk);
+		T_CHECK(strstr(out, line) &&
+			strstr(strstr(out, line), "allowed_ip=10.77.7.207/32"));
+	}
+	T_CHECK(listed == N + 1 && aips == N);
+	free(out);
+	/* A request abandoned midway frees what it staged. */
+	T_CHECK(feed(r, "set=1\npublic_key=0101010101010101010101010101010101010101010101010101010101010101\n") == 0);
+	dv_uapi_req_free(r);
+	T_CHECK(A.dev->n_peers == N + 1);
+	teardown();
+}
+
 int main(void)
 {
+	T_RUN(test_streaming);
 	T_RUN(test_get);
 	T_RUN(test_set_round_trip);
 	T_RUN(test_malformed);
