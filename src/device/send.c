@@ -234,9 +234,128 @@ void dv_device_tun_rx(struct dv_device *d, uint8_t *pkt, size_t len)
 	keep_key_fresh(p);
 }
 
+/* The destination address of an IP packet (family, 4 or 16 bytes at
+ * *addr), or 0 when it has none. */
+static int dst_of(const uint8_t *pkt, size_t len, const uint8_t **addr)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		*addr = pkt + 16;
+		return AF_INET;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		*addr = pkt + 24;
+		return AF_INET6;
+	}
+	return 0;
+}
+
+/* Seals n packets of one peer with kp, each in place, and queues them to
+ * its endpoint: only what is per packet (counter, padding, AEAD, the
+ * send). Returns the bytes queued. */
+static uint64_t seal_run(struct dv_peer *p, struct dv_keypair *kp,
+			 uint8_t *const *pkts, const size_t *lens, size_t n)
+{
+	struct dv_device *d = p->dev;
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *pkt = pkts[i];
+		size_t len = lens[i], plen = padded_len(len, d->mtu);
+		uint8_t *hdr = pkt - DV_DATA_HEADER_LEN;
+		uint64_t ctr = kp->send_counter++;
+
+		memset(pkt + len, 0, plen - len);
+		hdr[0] = DV_MSG_DATA;
+		hdr[1] = hdr[2] = hdr[3] = 0;
+		dv_le32_put(hdr + DV_DATA_OFF_RECEIVER, kp->k.remote_index);
+		dv_le64_put(hdr + DV_DATA_OFF_COUNTER, ctr);
+		if (dv_aead_seal(pkt, pkt, plen, NULL, 0, ctr, kp->k.send) < 0)
+			continue;
+		d->io.udp_send(d->io.arg, (const struct sockaddr *)&p->endpoint,
+			       p->endpoint_len, hdr,
+			       DV_DATA_HEADER_LEN + plen + DV_TAG_LEN);
+		bytes += DV_DATA_HEADER_LEN + plen + DV_TAG_LEN;
+	}
+	return bytes;
+}
+
+/* A batch read from the TUN, as Linux's wg_packet_create_data_done does
+ * it: the packets are taken in runs of one peer; a run is routed once
+ * while the destination stays the same (the segments of a split TSO
+ * super-packet), checked against the keypair's limits once (the clock
+ * read once per batch), sealed packet by packet, and the peer's counters
+ * and timers updated once per run. A peer without a usable session, or
+ * with packets already waiting for one, takes the per-packet path
+ * (staging, handshake). */
 void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
 			    const size_t *lens, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		dv_device_tun_rx(d, pkts[i], lens[i]);
+	const uint8_t *last_addr = NULL;
+	int last_family = 0;
+	struct dv_peer *last = NULL;
+	uint64_t now = 0;
+	bool have_now = false;
+	size_t i = 0;
+
+	while (i < n) {
+		struct dv_peer *p = NULL;
+		struct dv_keypair *kp;
+		size_t j;
+		uint64_t bytes;
+
+		/* The run: packets i..j-1, all to peer p. */
+		for (j = i; j < n; j++) {
+			const uint8_t *addr;
+			int family = dst_of(pkts[j], lens[j], &addr);
+			struct dv_peer *q;
+
+			if (family && family == last_family &&
+			    !memcmp(addr, last_addr,
+				    family == AF_INET ? 4 : 16)) {
+				q = last;
+			} else {
+				q = family ? dv_allowedips_lookup(&d->aips,
+								   family, addr)
+					   : NULL;
+				last = q;
+				last_family = family;
+				last_addr = family ? addr : NULL;
+			}
+			if (j == i)
+				p = q;
+			if (!q || q != p)
+				break;
+		}
+		if (!p) {
+			d->stats.tx_no_route++;
+			i++;
+			continue;
+		}
+		if (!have_now) {
+			now = dv_now(d);
+			have_now = true;
+		}
+		kp = p->cur;
+		if (p->staged_count || !kp ||
+		    kp->send_counter + (j - i) > DV_REJECT_AFTER_MESSAGES ||
+		    now - kp->birth_ns >=
+			    (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC) {
+			for (; i < j; i++)
+				dv_device_tun_rx(d, pkts[i], lens[i]);
+			continue;
+		}
+		if (p->endpoint_len) {
+			bytes = seal_run(p, kp, pkts + i, lens + i, j - i);
+			if (bytes) {
+				p->tx_bytes += bytes;
+				dv_timers_any_authenticated_packet_traversal(p);
+				dv_timers_any_authenticated_packet_sent(p);
+			}
+		} else {
+			kp->send_counter += j - i; /* as the per-packet path */
+		}
+		dv_timers_data_sent(p);
+		keep_key_fresh(p);
+		i = j;
+	}
 }
