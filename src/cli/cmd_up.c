@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,6 +64,8 @@ static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
 	d = dv_daemon_new(cfg, err, errlen);
 	dv_config_free(cfg); /* the device keeps its own copy of the keys */
 	/* (In a forked daemon this frees its copy; the parent keeps its own.) */
+	/* A config of many peers leaves freed heap behind: give it back. */
+	malloc_trim(0);
 	if (!d)
 		return -1;
 	if (report_fd >= 0) {

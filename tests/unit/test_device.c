@@ -591,7 +591,7 @@ static void test_batch(void)
 		make_ip4(pkts[i], lens[i], 1, 2, (uint8_t)(0x20 + i));
 	}
 	dv_device_tun_rx_batch(A.dev, pkts, lens, 3);
-	T_CHECK(A.nsent == 1);
+	T_CHECK(A.nsent >= 1 && count_type(&A, DV_MSG_DATA) == 0); /* a handshake only */
 	pump(all, 3);
 	T_CHECK(B.ntun == 3);
 	for (unsigned i = 0; i < 3 && i < B.ntun; i++)
