@@ -107,12 +107,89 @@ uint32_t dv_ifconfig_table(const struct dv_config *cfg, int family)
 								   : RT_TABLE_MAIN;
 }
 
+static int cmp_cidr(const void *x, const void *y)
+{
+	const struct dv_cidr *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* A sorted copy of set, for in_set (NULL when memory ran out). */
+static struct dv_cidr *sorted_copy(const struct dv_cidr *set, size_t n)
+{
+	struct dv_cidr *c = malloc((n ? n : 1) * sizeof(*c));
+
+	if (c) {
+		if (n)
+			memcpy(c, set, n * sizeof(*c));
+		qsort(c, n, sizeof(*c), cmp_cidr);
+	}
+	return c;
+}
+
+static int in_set(const struct dv_cidr *sorted, size_t n, const struct dv_cidr *c)
+{
+	return n && bsearch(c, sorted, n, sizeof(*c), cmp_cidr) != NULL;
+}
+
+static const struct dv_cidr *sort_routes;
+
+static int cmp_route_at(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	int r = cmp_cidr(&sort_routes[i], &sort_routes[j]);
+
+	return r ? r : (i > j) - (i < j);
+}
+
+/* Drops the repeats from list (n entries, each prefix its network),
+ * keeping each first one in place, by sorting: a gateway of 2^20 peers
+ * takes O(n log n). 0, or -1 when memory ran out. */
+static int unique_routes(struct dv_cidr *list, size_t *n)
+{
+	size_t *order = malloc((*n ? *n : 1) * sizeof(*order));
+	uint8_t *dup = calloc(*n ? *n : 1, 1);
+	size_t k = 0;
+
+	if (!order || !dup) {
+		free(order);
+		free(dup);
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		order[i] = i;
+	sort_routes = list;
+	qsort(order, *n, sizeof(*order), cmp_route_at);
+	sort_routes = NULL;
+	for (size_t i = 1; i < *n; i++)
+		if (!cmp_cidr(&list[order[i - 1]], &list[order[i]]))
+			dup[order[i]] = 1;
+	for (size_t i = 0; i < *n; i++)
+		if (!dup[i])
+			list[k++] = list[i];
+	*n = k;
+	free(order);
+	free(dup);
+	return 0;
+}
+
 int dv_ifconfig_routes(const struct dv_config *cfg, struct dv_cidr **out, size_t *n)
 {
+	size_t cap = 0;
+
 	*out = NULL;
 	*n = 0;
 	if (cfg->table_mode == DV_TABLE_OFF)
 		return 0;
+	for (size_t p = 0; p < cfg->n_peers; p++)
+		cap += cfg->peers[p].n_allowed_ips;
+	*out = malloc((cap ? cap : 1) * sizeof(**out));
+	if (!*out)
+		return -1;
 	for (size_t p = 0; p < cfg->n_peers; p++) {
 		const struct dv_peer_config *pc = &cfg->peers[p];
 
@@ -125,15 +202,15 @@ int dv_ifconfig_routes(const struct dv_config *cfg, struct dv_cidr **out, size_t
 			 * main first. */
 			for (size_t i = 0; i < cfg->n_addresses && !covered; i++)
 				covered = dv_cidr_covers(&cfg->addresses[i], &r);
-			if (covered || find(*out, *n, &r) >= 0)
-				continue;
-			if (push(out, n, &r) < 0) {
-				free(*out);
-				*out = NULL;
-				*n = 0;
-				return -1;
-			}
+			if (!covered)
+				(*out)[(*n)++] = r;
 		}
+	}
+	if (unique_routes(*out, n) < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
 	}
 	return 0;
 }
@@ -482,28 +559,55 @@ int dv_ifconfig_update(struct dv_ifconfig *st, const struct dv_config *cfg,
 		oom(err, errlen);
 		goto out;
 	}
-	for (size_t i = 0; i < n_routes; i++) {
-		if (find(st->routes, st->n_routes, &routes[i]) >= 0)
-			continue;
-		if (dv_nl_add_route(st->nl, st->ifindex, st->ifname, &routes[i],
-				    routes[i].family == AF_INET ? t4 : t6, err, errlen) < 0)
-			goto out;
-		if (push(&st->routes, &st->n_routes, &routes[i]) < 0) {
+	/* Set membership by sorted copies and binary search: a gateway of
+	 * 2^20 routes is updated in O(n log n). */
+	{
+		size_t n_had = st->n_routes, k = 0;
+		struct dv_cidr *had = sorted_copy(st->routes, n_had);
+		struct dv_cidr *want = sorted_copy(routes, n_routes);
+		int failed = !had || !want;
+
+		if (failed)
 			oom(err, errlen);
-			goto out;
+		for (size_t i = 0; i < n_routes && !failed; i++) {
+			if (in_set(had, n_had, &routes[i]))
+				continue;
+			if (dv_nl_add_route(st->nl, st->ifindex, st->ifname, &routes[i],
+					    routes[i].family == AF_INET ? t4 : t6, err,
+					    errlen) < 0) {
+				failed = 1;
+				break;
+			}
+			if (push(&st->routes, &st->n_routes, &routes[i]) < 0) {
+				oom(err, errlen);
+				failed = 1;
+				break;
+			}
+			delta->routes_added++;
 		}
-		delta->routes_added++;
-	}
-	for (size_t i = st->n_routes; i-- > 0;) {
-		if (find(routes, n_routes, &st->routes[i]) >= 0)
-			continue;
-		/* ESRCH: gone already (deleted by hand, or with an address). */
-		if (dv_nl_del_route(st->nl, st->ifindex, st->ifname, &st->routes[i],
-				    st->routes[i].family == AF_INET ? t4 : t6, err, errlen) < 0 &&
-		    errno != ESRCH)
+		/* The routes no longer wanted go; the rest stay, in order. */
+		for (size_t i = 0; i < st->n_routes; i++) {
+			if (!failed && !in_set(want, n_routes, &st->routes[i])) {
+				/* ESRCH: gone already (deleted by hand, or
+				 * with an address). */
+				if (dv_nl_del_route(st->nl, st->ifindex, st->ifname,
+						    &st->routes[i],
+						    st->routes[i].family == AF_INET ? t4 : t6,
+						    err, errlen) < 0 &&
+				    errno != ESRCH) {
+					failed = 1;
+				} else {
+					delta->routes_removed++;
+					continue;
+				}
+			}
+			st->routes[k++] = st->routes[i];
+		}
+		st->n_routes = k;
+		free(had);
+		free(want);
+		if (failed)
 			goto out;
-		drop(st->routes, &st->n_routes, i);
-		delta->routes_removed++;
 	}
 	/* The rules, once the table has its routes (the table is chosen at
 	 * start and kept). */
