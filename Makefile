@@ -18,7 +18,7 @@ HARDEN   = -fstack-protector-strong -fstack-clash-protection -fcf-protection \
 OPT     ?= -O2 -g
 DV_CFLAGS  = $(OPT) -std=c11 -D_GNU_SOURCE -Isrc -Itests $(WARN) $(CFLAGS)
 DV_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS)
-LDLIBS   = -lsodium -lb2 -lcrypto -lmnl -lpthread -lm
+LDLIBS   = -lsodium -lb2 -lcrypto -lmnl -lseccomp -lcap -lpthread -lm
 
 ifeq ($(SAN),1)
 OPT         = -O1 -g

@@ -4,7 +4,7 @@
 # Installs only what is missing; needs root (or sudo) when something is.
 set -euo pipefail
 
-build_pkgs="build-essential pkg-config libsodium-dev libb2-dev libssl-dev libmnl-dev zlib1g-dev"
+build_pkgs="build-essential pkg-config libsodium-dev libb2-dev libssl-dev libmnl-dev zlib1g-dev libseccomp-dev libcap-dev"
 test_pkgs="valgrind clang libclang-rt-dev iproute2 iputils-ping iperf3 wireguard-go wireguard-tools procps python3
 	systemd man-db groff-base bash-completion python3-prometheus-client strace"
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "platform/ctlsock.h"
 #include "platform/paths.h"
 #include "platform/pidfile.h"
 
@@ -22,9 +23,9 @@ static void down_usage(FILE *f)
 		"Usage: dybervpn down IFACE\n\n"
 		"Stop the dybervpn daemon running IFACE (SIGTERM to the PID in\n"
 		"/run/dybervpn/IFACE.pid) and wait until it has removed the interface,\n"
-		"its routes and rules, its control socket and its PID file (at most\n"
-		"%d s). With hooks, DNS or a full tunnel (recorded by `up` in\n"
-		"/run/dybervpn/IFACE.state): pre_down runs first (its failure stops\n"
+		"its routes and rules (at most %d s), then remove its control socket and\n"
+		"PID file (the sandboxed daemon runs as a user that may not). With\n"
+		"hooks, DNS or a full tunnel (recorded by `up` in /run/dybervpn/IFACE.state): pre_down runs first (its failure stops\n"
 		"`down`, as in wg-quick), then the daemon stops, DNS and the nftables\n"
 		"table are removed, and post_down runs.\n",
 		DOWN_WAIT_MS / 1000);
@@ -67,9 +68,11 @@ int down_main(int argc, char **argv)
 	if (pid <= 0 || !dv_pid_is_dybervpn(pid)) {
 		/* A daemon that was killed outright leaves its PID file. */
 		int stale = pid > 0 && unlink(path) == 0;
+		int sock = dv_ctl_remove_stale(iface);
 
-		fprintf(stderr, "dybervpn down: no dybervpn interface %s is running%s%s\n",
+		fprintf(stderr, "dybervpn down: no dybervpn interface %s is running%s%s%s\n",
 			iface, stale ? " (removed its stale PID file)" : "",
+			sock ? " (removed its stale control socket)" : "",
 			has_state ? " (removed its leftover rules, DNS and nftables table)" : "");
 		if (has_state)
 			dv_client_teardown(iface, &st);
@@ -96,6 +99,8 @@ int down_main(int argc, char **argv)
 			 * (a shell that ran `up -f &`) does not hold us long. */
 			for (int z = 0; z < DOWN_REAP_MS && kill(pid, 0) == 0; z += 20)
 				nanosleep(&tick, NULL);
+			dv_pidfile_remove_for(iface, pid);
+			dv_ctl_remove_stale(iface);
 			r = 0;
 			break;
 		}

@@ -22,13 +22,14 @@
 #include "platform/log.h"
 #include "platform/paths.h"
 #include "platform/pidfile.h"
+#include "platform/sandbox.h"
 #include "platform/sdnotify.h"
 
 static void up_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: dybervpn up NAME|FILE [-f] [-v]\n"
-		"       dybervpn up -c FILE [-f] [-v]\n\n"
+		"Usage: dybervpn up NAME|FILE [-f] [-v] [-u USER] [--no-sandbox]\n"
+		"       dybervpn up -c FILE [-f] [-v] [-u USER] [--no-sandbox]\n\n"
 		"Bring up the tunnel a config file describes: a TUN interface with its\n"
 		"addresses and routes, the UDP socket, and the control socket\n"
 		"/var/run/wireguard/IFACE.sock (so `wg show IFACE` works). Needs root.\n\n"
@@ -40,9 +41,15 @@ static void up_usage(FILE *f)
 		"  -f, --foreground   stay in the foreground, log to stderr\n"
 		"                     (default: daemonize, log to syslog)\n"
 		"  -v, --verbose      log debug messages too\n"
+		"  -u, --user USER    the user the daemon runs as once set up (default:\n"
+		"                     the config's `user`, else " DV_SANDBOX_USER " if it exists,\n"
+		"                     else " DV_SANDBOX_FALLBACK_USER ")\n"
+		"      --no-sandbox   for debugging: stay root with every capability and\n"
+		"                     no system-call filter (logged as a warning)\n"
 		"  -h, --help         this help\n\n"
 		"The daemon writes its PID to /run/dybervpn/IFACE.pid; stop it with\n"
-		"`dybervpn down IFACE` (or SIGTERM).\n");
+		"`dybervpn down IFACE`, which also removes the socket and PID file\n"
+		"(the sandboxed daemon may not).\n");
 }
 
 static void print_warning(void *arg, const char *msg)
@@ -61,6 +68,24 @@ static int serve(struct dv_config *cfg, char *err, size_t errlen, int report_fd)
 
 	/* Before dv_daemon_new, which may take the config over. */
 	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(cfg));
+	if (!cfg->no_sandbox) {
+		/* The daemon will not be able to remove its socket and PID
+		 * file: a monitor, split off before any setup, does. */
+		r = dv_sandbox_monitor_start();
+		if (r < 0) {
+			snprintf(err, errlen, "fork: %s", strerror(errno));
+			dv_config_free(cfg);
+			return -1;
+		}
+		if (r > 0) {
+			/* The monitor: it keeps no key and no descriptor the
+			 * daemon's parent waits on. */
+			dv_config_free(cfg);
+			if (report_fd >= 0)
+				close(report_fd);
+			return dv_sandbox_monitor_wait(ifname, r) ? 1 : 0;
+		}
+	}
 	d = dv_daemon_new(cfg, err, errlen);
 	dv_config_free(cfg); /* the device keeps its own copy of the keys */
 	/* (In a forked daemon this frees its copy; the parent keeps its own.) */
@@ -353,17 +378,19 @@ int up_main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char ident[32];
-	const char *path = NULL;
+	const char *path = NULL, *user = NULL;
 	struct dv_config cfg;
 	char err[1024], ifname[IF_NAMESIZE], file[4096];
-	int c, r, client, foreground = 0, prio = LOG_INFO, path_only = 0, is_name;
+	int c, r, client, foreground = 0, prio = LOG_INFO, path_only = 0, is_name, no_sandbox = 0;
 	enum dv_dns_backend dns = DV_DNS_NONE;
 
-	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fvu:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -374,6 +401,12 @@ int up_main(int argc, char **argv)
 			break;
 		case 'v':
 			prio = LOG_DEBUG;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'S':
+			no_sandbox = 1;
 			break;
 		case 'h':
 			up_usage(stdout);
@@ -404,6 +437,16 @@ int up_main(int argc, char **argv)
 	if (is_name && !cfg.name[0])
 		snprintf(cfg.name, sizeof(cfg.name), "%s", path);
 	snprintf(ifname, sizeof(ifname), "%s", dv_daemon_ifname(&cfg));
+	if (user) {
+		if (!*user || strlen(user) >= sizeof(cfg.user)) {
+			fprintf(stderr, "dybervpn up: --user: 1..%zu characters\n",
+				sizeof(cfg.user) - 1);
+			dv_config_free(&cfg);
+			return 2;
+		}
+		snprintf(cfg.user, sizeof(cfg.user), "%s", user);
+	}
+	cfg.no_sandbox = no_sandbox;
 	if (geteuid() != 0) {
 		fprintf(stderr, "dybervpn up: must be run as root (it creates the TUN "
 			"interface %s and its routes)\n", ifname);
@@ -415,6 +458,11 @@ int up_main(int argc, char **argv)
 			dv_pid_is_dybervpn(dv_pidfile_read(ifname))
 				? " (run by dybervpn: `dybervpn down` it first)"
 				: "");
+		dv_config_free(&cfg);
+		return 1;
+	}
+	if (!cfg.no_sandbox && dv_sandbox_check_user(cfg.user, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dybervpn up: %s (or --user NAME, or --no-sandbox)\n", err);
 		dv_config_free(&cfg);
 		return 1;
 	}

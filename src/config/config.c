@@ -25,6 +25,7 @@
 #include "config/keys.h"
 #include "config/toml.h"
 #include "crypto/mldsa.h"
+#include "platform/sandbox.h"
 #include "protocol.h"
 
 /* Upstream's samples hold placeholders where keys belong. */
@@ -519,6 +520,12 @@ static int iface_key(struct ctx *x, const char *key,
 			return kerr(err, errlen, key,
 				    "'%s': an IP address and port (no host name), "
 				    "e.g. \"127.0.0.1:9586\"", v->str);
+	} else if (!strcmp(key, "user")) {
+		if (want_type(key, v, DV_TOML_STRING, err, errlen) ||
+		    check_name(key, v->str, DV_CONFIG_USER_MAX, "_.-", err,
+			       errlen))
+			return -1;
+		memcpy(c->user, v->str, v->str_len + 1);
 	} else if (!strcmp(key, "pq_private_key")) {
 		return ignore_legacy(x, key, v, *line, err, errlen);
 	} else if (!strcmp(key, "dns")) {
@@ -1046,7 +1053,9 @@ int dv_config_load(const char *path, struct dv_config *cfg, char *err,
 	int fd, r, own_err = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* In the sandbox (a reload), with the one capability that reads a
+	 * root-only file raised just for this open. */
+	fd = dv_sandbox_open_config(path);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

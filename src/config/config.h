@@ -29,6 +29,7 @@
 #define DV_CONFIG_HS_DATAGRAM_MAX 4657
 #define DV_CONFIG_NAME_MAX 15       /* IFNAMSIZ - 1 */
 #define DV_CONFIG_PEER_NAME_MAX 63
+#define DV_CONFIG_USER_MAX 31 /* a user name */
 /* Peers in one config: the 2^20 the device is sized for. Each needs its
  * header and public_key line, so a file's peer memory is bounded by its
  * size as well. */
@@ -117,6 +118,11 @@ struct dv_config {
 	 * absent), for messages after loading (a reload's refusals). */
 	unsigned line_interface, line_name, line_mldsa_private_key,
 		line_metrics_listen;
+	/* The sandbox: `user` (the daemon's user after setup, "" = default)
+	 * from the file; no_sandbox only from the command line
+	 * (`up --no-sandbox`), never from a file. */
+	char user[DV_CONFIG_USER_MAX + 1];
+	int no_sandbox;
 };
 
 /* Receives each warning (an ignored legacy key such as pq_private_key),

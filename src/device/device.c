@@ -13,6 +13,7 @@
 #include "crypto/classic.h"
 #include "crypto/ct.h"
 #include "device/timers.h"
+#include "util/secmem.h"
 #include "protocol.h"
 
 uint64_t dv_now(struct dv_device *d)
@@ -153,7 +154,8 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 		snprintf(err, errlen, "device: incomplete io callbacks");
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
+	/* Locked and out of core dumps: it holds the private keys. */
+	d = dv_secmem_calloc(sizeof(*d));
 	if (!d) {
 		snprintf(err, errlen, "device: out of memory");
 		return NULL;
@@ -219,7 +221,6 @@ void dv_device_free(struct dv_device *d)
 	dv_tables_free(d);
 	noise_local_clear(&d->local);
 	cookie_checker_clear(&d->cookie);
-	ct_wipe(d->scratch, sizeof(d->scratch));
 	if (d->frag) {
 		/* only the slots that held a partial message need wiping */
 		for (unsigned i = 0; i < DV_FRAG_SLOTS; i++)
@@ -227,7 +228,7 @@ void dv_device_free(struct dv_device *d)
 				ct_wipe(&d->frag->slot[i], sizeof(d->frag->slot[i]));
 		free(d->frag);
 	}
-	free(d);
+	dv_secmem_free(d, sizeof(*d)); /* wipes it all, scratch included */
 	dv_aead_scrub();
 }
 

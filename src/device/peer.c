@@ -27,6 +27,7 @@
 #include "config/keys.h"
 #include "crypto/ct.h"
 #include "device/timers.h"
+#include "util/secmem.h"
 
 static struct dv_index **bucket(struct dv_device *d, uint32_t index)
 {
@@ -60,7 +61,7 @@ void dv_tables_free(struct dv_device *d)
 	d->index = NULL;
 	d->keys = NULL;
 	while (d->hs_pool_n)
-		free(d->hs_pool[--d->hs_pool_n]);
+		dv_secmem_free(d->hs_pool[--d->hs_pool_n], sizeof(struct noise_handshake));
 }
 
 /* Doubles the index table (best effort: chains just grow on failure). */
@@ -174,7 +175,7 @@ int dv_peer_hs_acquire(struct dv_peer *p)
 	if (d->hs_pool_n)
 		p->np.hs = d->hs_pool[--d->hs_pool_n];
 	else
-		p->np.hs = calloc(1, sizeof(*p->np.hs));
+		p->np.hs = dv_secmem_calloc(sizeof(*p->np.hs));
 	return p->np.hs ? 0 : -1;
 }
 
@@ -190,7 +191,7 @@ void dv_peer_hs_release(struct dv_peer *p)
 	if (d->hs_pool_n < DV_HS_POOL_MAX)
 		d->hs_pool[d->hs_pool_n++] = hs;
 	else
-		free(hs);
+		dv_secmem_free(hs, sizeof(*hs));
 }
 
 void dv_peer_hs_trim(struct dv_peer *p)
@@ -218,7 +219,7 @@ struct dv_peer *dv_peer_new(struct dv_device *d, const uint8_t pub[DV_KEY_LEN],
 			    enum dv_mode mode)
 {
 	static const uint8_t zero_psk[DV_KEY_LEN];
-	struct dv_peer *p = calloc(1, sizeof(*p));
+	struct dv_peer *p = dv_secmem_calloc(sizeof(*p)); /* its preshared key */
 	size_t s;
 
 	if (!p)
@@ -226,7 +227,7 @@ struct dv_peer *dv_peer_new(struct dv_device *d, const uint8_t pub[DV_KEY_LEN],
 	p->dev = d;
 	p->np.user = p;
 	if (noise_peer_init(&p->np, &d->local, mode, pub, zero_psk) < 0) {
-		free(p);
+		dv_secmem_free(p, sizeof(*p));
 		return NULL;
 	}
 	cookie_maker_init(&p->cookie, pub);
@@ -288,18 +289,16 @@ static void keypair_free(struct dv_device *d, struct dv_keypair *kp)
 	if (!kp)
 		return;
 	dv_index_remove(d, &kp->entry);
-	ct_wipe(kp, sizeof(*kp));
-	free(kp);
+	dv_secmem_free(kp, sizeof(*kp)); /* wiped */
 }
 
 int dv_peer_add_keypair(struct dv_peer *p, const struct noise_keypair *k)
 {
 	struct dv_device *d = p->dev;
-	struct dv_keypair *kp = malloc(sizeof(*kp));
+	struct dv_keypair *kp = dv_secmem_calloc(sizeof(*kp)); /* zeroed */
 
 	if (!kp)
 		return -1;
-	memset(kp, 0, offsetof(struct dv_keypair, replay));
 	kp->k = *k;
 	kp->birth_ns = dv_now(d);
 	dv_replay_init(&kp->replay);
@@ -434,6 +433,5 @@ void dv_peer_remove(struct dv_peer *p)
 	dv_peer_purge_staged(p);
 	noise_peer_clear(&p->np);
 	free(p->mldsa_pk);
-	ct_wipe(p, sizeof(*p));
-	free(p);
+	dv_secmem_free(p, sizeof(*p)); /* wiped */
 }

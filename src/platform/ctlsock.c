@@ -283,6 +283,21 @@ static int ctl_path_live(const struct sockaddr_un *sa)
 	return live;
 }
 
+int dv_ctl_remove_stale(const char *iface)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[DV_PATH_MAX];
+	struct stat st;
+
+	if (dv_path_sock(path, sizeof(path), iface) < 0 || lstat(path, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode))
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (ctl_path_live(&sa))
+		return 0;
+	return unlink(path) == 0;
+}
+
 int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 		const struct dv_ctl_ops *ops, void *arg, char *err,
 		size_t errlen)

@@ -62,5 +62,9 @@ int dv_ctl_open(struct dv_ctl *c, const char *iface, int epfd,
 unsigned dv_ctl_expire(struct dv_ctl *c, uint64_t now_ns);
 /* Closes every connection and removes the socket file. */
 void dv_ctl_close(struct dv_ctl *c);
+/* Removes iface's control socket file when no process accepts on it any
+ * more (its daemon has stopped; a sandboxed one cannot remove it itself).
+ * 1 if removed, 0 if none or still served. */
+int dv_ctl_remove_stale(const char *iface);
 
 #endif

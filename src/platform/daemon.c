@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -27,6 +26,7 @@
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
 #include "platform/reresolve.h"
+#include "platform/sandbox.h"
 #include "platform/sdnotify.h"
 #include "platform/reload.h"
 #include "platform/tun.h"
@@ -841,15 +841,12 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		goto fail;
 	}
-	/* Set up: from here on nothing the daemon does may gain privileges
-	 * through exec, and no core dump or ptrace by others exposes the
-	 * keys. Failing either is a start-up error, not a downgrade. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		snprintf(err, errlen, "prctl (no_new_privs, dumpable): %s",
-			 strerror(errno));
+	/* Set up: the rest runs as an unprivileged user with two
+	 * capabilities, no_new_privs, not dumpable, under a seccomp
+	 * allow-list (platform/sandbox.h). A failure is a start-up error,
+	 * not a downgrade. */
+	if (dv_sandbox_apply(cfg->user, cfg->no_sandbox, err, errlen) < 0)
 		goto fail;
-	}
 	d->running = 1;
 	dv_log(LOG_INFO, "%s is up: UDP port %u, MTU %u, %zu peer%s", d->ifname,
 	       d->udp.port, cfg->mtu, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");

@@ -5,9 +5,12 @@
  * datagrams with one sendmmsg (docs/DATAPATH.md).
  *
  * Setup order: UDP socket (its port goes into the device), device, TUN,
- * interface configuration (netlink), control socket, PID file. Teardown
- * undoes it; closing the TUN removes the interface with its addresses and
- * routes, so `down` leaves no interface, route, socket file or PID file. */
+ * interface configuration (netlink), control socket, PID file, then the
+ * sandbox (platform/sandbox.h: unprivileged user, two capabilities,
+ * seccomp). Teardown undoes it; closing the TUN removes the interface with
+ * its addresses and routes. The sandboxed daemon cannot remove its socket
+ * file and PID file from the root-owned run directories: its monitor and
+ * `down` do. */
 #ifndef DV_PLATFORM_DAEMON_H
 #define DV_PLATFORM_DAEMON_H
 

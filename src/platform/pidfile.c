@@ -105,3 +105,11 @@ void dv_pidfile_remove(const char *iface)
 	    dv_path_pid(path, sizeof(path), iface) == 0)
 		unlink(path);
 }
+
+int dv_pidfile_remove_for(const char *iface, pid_t pid)
+{
+	char path[DV_PATH_MAX];
+
+	return pid > 0 && dv_pidfile_read(iface) == pid &&
+	       dv_path_pid(path, sizeof(path), iface) == 0 && unlink(path) == 0;
+}

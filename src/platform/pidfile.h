@@ -12,6 +12,9 @@
 int dv_pidfile_write(const char *iface, char *err, size_t errlen);
 /* Removes the file if it names us. */
 void dv_pidfile_remove(const char *iface);
+/* Removes the file if it names pid (a daemon that has stopped: a
+ * sandboxed one cannot remove it itself). 1 if removed. */
+int dv_pidfile_remove_for(const char *iface, pid_t pid);
 
 /* The PID in the file, or -1 if there is no readable file. */
 pid_t dv_pidfile_read(const char *iface);

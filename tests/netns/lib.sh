@@ -117,14 +117,18 @@ genkeys() {
 
 # start_dv NS CONFIG LOG [ENV=VALUE...]: `dybervpn up -f` in the background,
 # its PID recorded; waits (bounded) until its control socket answers.
+# DV_UP_ARGS adds options to `up` (e.g. --no-sandbox).
 start_dv() {
 	local ns=$1 cfg=$2 logf=$3 iface
 	shift 3
 	iface=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$cfg" | head -n 1)
-	ip netns exec "$ns" env "$@" "$DV" up -f -c "$cfg" >"$logf" 2>&1 &
+	# shellcheck disable=SC2086
+	ip netns exec "$ns" env "$@" "$DV" up -f ${DV_UP_ARGS:-} -c "$cfg" >"$logf" 2>&1 &
 	LAST_PID=$!
 	PIDS+=("$LAST_PID")
-	if ! wait_for 15 test -S "/var/run/wireguard/$iface.sock"; then
+	# The socket must answer: a stopped sandboxed daemon leaves its file
+	# (only `down` removes it), and `up` replaces it.
+	if ! wait_for 15 wg show "$iface" listen-port; then
 		say "        dybervpn up did not start; its log:"
 		tail -n 20 "$logf" | sed 's/^/        /'
 		return 1

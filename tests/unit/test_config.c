@@ -236,7 +236,22 @@ static void test_defaults(void)
 	T_CHECK(c.handshake_datagram_max == 1232);
 	T_CHECK(c.n_addresses == 0 && c.n_peers == 0);
 	T_CHECK(c.mldsa_key_len == DV_MLDSA_SK_LEN);
+	T_CHECK(c.user[0] == '\0' && !c.no_sandbox); /* the sandbox's default user */
 	dv_config_free(&c);
+
+	/* The sandbox's user; never no_sandbox from a file. */
+	T_CHECK(parse(&c, "[interface]\nprivate_key = \"%s\"\nuser = \"dv-user_1.x\"\n",
+		      k_priv.s) == 0);
+	T_CHECK(!strcmp(c.user, "dv-user_1.x") && !c.no_sandbox);
+	dv_config_free(&c);
+	T_BAD("t.toml:2: key 'user':", "only letters, digits and '_.-' are allowed",
+	      "[interface]\nuser = \"../root\"\n");
+	T_BAD("t.toml:2: key 'user':", "must be 1..31 characters",
+	      "[interface]\nuser = \"\"\n");
+	T_BAD("t.toml:2: key 'user':", "expected a string, got an integer",
+	      "[interface]\nuser = 0\n");
+	T_BAD("t.toml:2: key 'no_sandbox':", "unknown key in [interface]",
+	      "[interface]\nno_sandbox = true\n");
 
 	/* A bare address is a host; a peer without its own mode takes the
 	 * interface's. */

@@ -1,0 +1,172 @@
+#include "util/secmem.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "crypto/ct.h"
+#include "platform/log.h"
+
+#define CHUNK (64 * 1024)
+#define MIN_SHIFT 6 /* 64 bytes */
+#define N_CLASSES 8 /* 64 .. 8192 */
+#define LARGE_HDR 64 /* keeps a large object 64-byte aligned */
+
+_Static_assert((64u << (N_CLASSES - 1)) == DV_SECMEM_SLAB_MAX, "size classes");
+
+struct free_slot {
+	struct free_slot *next;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct free_slot *free[N_CLASSES];
+	uint8_t *bump[N_CLASSES]; /* next unused slot in the newest chunk */
+	uint8_t *end[N_CLASSES];
+	struct dv_secmem_stats st;
+} sm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+#ifdef DV_SANITIZE
+void *dv_secmem_calloc(size_t size)
+{
+	size_t n = (size + 63) & ~(size_t)63;
+	void *p;
+
+	if (!size || n < size)
+		return NULL;
+	p = aligned_alloc(64, n); /* 64-byte aligned, like the slots */
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+void dv_secmem_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	ct_wipe(p, size);
+	free(p);
+}
+#else
+static size_t round_page(size_t n)
+{
+	size_t pg = 4096;
+
+	return (n + pg - 1) & ~(pg - 1);
+}
+
+/* A fresh mapping of len bytes, out of dumps and, if the limit allows,
+ * locked. Called with sm.lock held. */
+static void *map_secret(size_t len, int *locked)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_DONTDUMP) < 0) {
+		munmap(p, len);
+		return NULL;
+	}
+	sm.st.mapped += len;
+	*locked = mlock(p, len) == 0;
+	if (*locked) {
+		sm.st.locked += len;
+	} else if (!sm.st.lock_errno) {
+		sm.st.lock_errno = errno ? errno : ENOMEM;
+		dv_log(LOG_WARNING, "key memory: mlock: %s (RLIMIT_MEMLOCK?); key "
+		       "memory beyond %zu bytes may be swapped (it stays out of "
+		       "core dumps)", strerror(sm.st.lock_errno), sm.st.locked);
+	}
+	return p;
+}
+
+static unsigned size_class(size_t size)
+{
+	unsigned c = 0;
+
+	while (((size_t)1 << (MIN_SHIFT + c)) < size)
+		c++;
+	return c;
+}
+
+void *dv_secmem_calloc(size_t size)
+{
+	void *p = NULL;
+	unsigned c;
+	int locked;
+
+	if (!size)
+		return NULL;
+	pthread_mutex_lock(&sm.lock);
+	if (size > DV_SECMEM_SLAB_MAX) {
+		/* A header before the object says whether it is locked. */
+		uint8_t *m = map_secret(round_page(size + LARGE_HDR), &locked);
+
+		if (m) {
+			*(int *)m = locked;
+			p = m + LARGE_HDR; /* zeroed by the kernel */
+		}
+		goto out;
+	}
+	c = size_class(size);
+	if (sm.free[c]) {
+		struct free_slot *s = sm.free[c];
+
+		sm.free[c] = s->next;
+		s->next = NULL; /* the rest of a freed slot is already zero */
+		p = s;
+		goto out;
+	}
+	if (sm.bump[c] == sm.end[c]) {
+		uint8_t *chunk = map_secret(CHUNK, &locked);
+
+		if (!chunk)
+			goto out;
+		sm.bump[c] = chunk;
+		sm.end[c] = chunk + CHUNK;
+	}
+	p = sm.bump[c];
+	sm.bump[c] += (size_t)1 << (MIN_SHIFT + c);
+out:
+	pthread_mutex_unlock(&sm.lock);
+	return p;
+}
+
+void dv_secmem_free(void *p, size_t size)
+{
+	unsigned c;
+
+	if (!p)
+		return;
+	if (size > DV_SECMEM_SLAB_MAX) {
+		uint8_t *m = (uint8_t *)p - LARGE_HDR;
+		size_t len = round_page(size + LARGE_HDR);
+
+		ct_wipe(p, size);
+		pthread_mutex_lock(&sm.lock);
+		sm.st.mapped -= len;
+		if (*(int *)m)
+			sm.st.locked -= len;
+		munmap(m, len);
+		pthread_mutex_unlock(&sm.lock);
+		return;
+	}
+	c = size_class(size);
+	/* The whole slot: a reused slot must come back zeroed. */
+	ct_wipe(p, (size_t)1 << (MIN_SHIFT + c));
+	pthread_mutex_lock(&sm.lock);
+	((struct free_slot *)p)->next = sm.free[c];
+	sm.free[c] = p;
+	pthread_mutex_unlock(&sm.lock);
+}
+#endif
+
+void dv_secmem_stats(struct dv_secmem_stats *st)
+{
+	pthread_mutex_lock(&sm.lock);
+	*st = sm.st;
+	pthread_mutex_unlock(&sm.lock);
+}
