@@ -48,12 +48,16 @@ _dybervpn() {
 		mapfile -t COMPREPLY < <(compgen -W "classic hybrid pqonly" -- "$cur")
 		return
 		;;
+	-u | --user)
+		mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+		return
+		;;
 	-n) return ;;
 	esac
 	case $cmd in
 	up)
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "-c --config -f --foreground -v --verbose -h --help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "-c --config -f --foreground -v --verbose -u --user --no-sandbox -h --help" -- "$cur")
 		else
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -W "$(_dybervpn_configured)" -f -- "$cur")
