@@ -294,11 +294,9 @@ static const char *const allowed[] = {
 	/* memory */
 	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mlock", "mlock2",
 	"munlock",
-	/* files: the config file on reload (dv_sandbox_open_config), stale
-	 * socket and PID file removal (refused by the directories' owner,
-	 * the call itself is harmless) */
-	"openat", "open", "fstat", "newfstatat", "statx", "lseek", "fcntl",
-	"unlink", "unlinkat", "capget", "capset",
+	/* files: read-only opens (below), the config file on reload
+	 * (dv_sandbox_open_config raises a capability) */
+	"fstat", "newfstatat", "statx", "lseek", "fcntl", "capget", "capset",
 	/* identity, signals, exit */
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getppid",
 	"rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "tgkill",
@@ -314,6 +312,8 @@ static const unsigned long allowed_ioctls[] = {
 };
 
 static const int allowed_domains[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+
+#define OPEN_WRITE_FLAGS ((scmp_datum_t)(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND))
 
 /* Built with -DDV_SECCOMP_LOG_ONLY, a call outside the list is logged by
  * the kernel (audit type 1326, syscall=N) and allowed: the way to find
@@ -353,6 +353,19 @@ static int seccomp_load_filter(char *err, size_t errlen)
 					  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
 						  allowed_ioctls[i]))) < 0)
 			goto fail;
+	/* Files open read-only: no file is written once set up. */
+	what = "open";
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				  SCMP_A2(SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+				  SCMP_A1(SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0))) < 0)
+		goto fail;
+	/* The socket and PID file the daemon tries to remove at exit are in
+	 * root's directories (its monitor removes them): a plain refusal. */
+	what = "unlink";
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(unlink), 0)) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(unlinkat), 0)) < 0)
+		goto fail;
 	what = "socket";
 	for (size_t i = 0; i < sizeof(allowed_domains) / sizeof(allowed_domains[0]); i++)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,

@@ -10,7 +10,8 @@
  * filter mode; a root-only 0600 file is refused to a plain open and read
  * through dv_sandbox_open_config, after which the effective set is back
  * to two capabilities; threads still start; a system call outside the
- * list (fork, execve) kills the process with SIGSYS; a process that
+ * list (fork, execve, an open for writing) kills the process with SIGSYS,
+ * unlink says EACCES; a process that
  * already runs a thread is refused; --no-sandbox stays root with no
  * filter. */
 #include <errno.h>
@@ -222,6 +223,11 @@ static int child_sandboxed(void)
 	}
 	C_CHECK(status_hex("CapEff") == CAPS_EFF);
 	C_CHECK(open(secret_path, O_RDONLY | O_CLOEXEC) < 0);
+#ifndef DV_SANITIZE
+	/* unlink is refused by the filter itself (EACCES), whatever the
+	 * directory would allow. */
+	C_CHECK(unlink("/tmp/dv-test-sandbox-none") < 0 && errno == EACCES);
+#endif
 	/* Threads (worker threads) still start and join. */
 	C_CHECK(pthread_create(&th, NULL, thread_fn, &token) == 0 &&
 		pthread_join(th, &ret) == 0 && ret == &token);
@@ -238,8 +244,10 @@ static int child_forbidden(int which)
 	}
 	if (which == 0)
 		syscall(SYS_fork);
-	else
+	else if (which == 1)
 		syscall(SYS_execve, "/bin/true", NULL, NULL);
+	else
+		open("/tmp/dv-test-sandbox-w", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	return 0; /* not killed: a failure */
 }
 
@@ -331,6 +339,9 @@ static void test_sandbox(void)
 	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
 	st = run_child(child_forbidden, 1);
 	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	st = run_child(child_forbidden, 2); /* a file opened for writing */
+	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	T_CHECK(access("/tmp/dv-test-sandbox-w", F_OK) < 0);
 #endif
 	st = run_child(child_threads, 0);
 	T_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
