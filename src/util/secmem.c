@@ -11,11 +11,11 @@
 #include "platform/log.h"
 
 #define CHUNK (64 * 1024)
-#define MIN_SHIFT 6 /* 64 bytes */
-#define N_CLASSES 8 /* 64 .. 8192 */
+#define SLOT_ALIGN 64 /* slot sizes are multiples of this */
+#define N_CLASSES (DV_SECMEM_SLAB_MAX / SLOT_ALIGN)
 #define LARGE_HDR 64 /* keeps a large object 64-byte aligned */
 
-_Static_assert((64u << (N_CLASSES - 1)) == DV_SECMEM_SLAB_MAX, "size classes");
+_Static_assert(DV_SECMEM_SLAB_MAX % SLOT_ALIGN == 0, "size classes");
 
 struct free_slot {
 	struct free_slot *next;
@@ -83,13 +83,16 @@ static void *map_secret(size_t len, int *locked)
 	return p;
 }
 
+/* Class c holds slots of (c + 1) * SLOT_ALIGN bytes: at most 63 bytes of
+ * an object's slot go unused. */
 static unsigned size_class(size_t size)
 {
-	unsigned c = 0;
+	return (unsigned)((size + SLOT_ALIGN - 1) / SLOT_ALIGN - 1);
+}
 
-	while (((size_t)1 << (MIN_SHIFT + c)) < size)
-		c++;
-	return c;
+static size_t slot_size(unsigned c)
+{
+	return (size_t)(c + 1) * SLOT_ALIGN;
 }
 
 void *dv_secmem_calloc(size_t size)
@@ -120,7 +123,7 @@ void *dv_secmem_calloc(size_t size)
 		p = s;
 		goto out;
 	}
-	if (sm.bump[c] == sm.end[c]) {
+	if ((size_t)(sm.end[c] - sm.bump[c]) < slot_size(c)) {
 		uint8_t *chunk = map_secret(CHUNK, &locked);
 
 		if (!chunk)
@@ -129,7 +132,7 @@ void *dv_secmem_calloc(size_t size)
 		sm.end[c] = chunk + CHUNK;
 	}
 	p = sm.bump[c];
-	sm.bump[c] += (size_t)1 << (MIN_SHIFT + c);
+	sm.bump[c] += slot_size(c);
 out:
 	pthread_mutex_unlock(&sm.lock);
 	return p;
@@ -156,7 +159,7 @@ void dv_secmem_free(void *p, size_t size)
 	}
 	c = size_class(size);
 	/* The whole slot: a reused slot must come back zeroed. */
-	ct_wipe(p, (size_t)1 << (MIN_SHIFT + c));
+	ct_wipe(p, slot_size(c));
 	pthread_mutex_lock(&sm.lock);
 	((struct free_slot *)p)->next = sm.free[c];
 	sm.free[c] = p;

@@ -4,8 +4,8 @@
  * ML-KEM secrets) and their keypairs (transport keys) live here.
  *
  * Objects up to DV_SECMEM_SLAB_MAX bytes come from 64 KiB chunks cut into
- * slots of one size class (a power of two from 64 bytes), kept for reuse
- * when freed; larger ones get their own mapping. Freeing wipes the object.
+ * slots of one size class (a multiple of 64 bytes), kept for reuse when
+ * freed; larger ones get their own mapping. Freeing wipes the object.
  * When mlock fails (RLIMIT_MEMLOCK, see README "Sandbox"), the memory is
  * still used, kept out of dumps, and the first failure is logged: locking
  * fails soft; MADV_DONTDUMP does not (the allocation fails).

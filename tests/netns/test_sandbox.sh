@@ -4,12 +4,15 @@
 # CAP_NET_BIND_SERVICE effective, CAP_DAC_READ_SEARCH permitted only, the
 # bounding set cut to these three, no_new_privs, seccomp filter mode, not
 # dumpable (its /proc files belong to root); its monitor holds CAP_KILL
-# only. Under the sandbox: a tunnel both ways, a rekey forced by a
-# short test-only timer, `wg set` (a listen port below 1024, a peer added
-# and removed), `wg show`, `dybervpn status`, and `down` (which leaves no
-# interface, socket or PID file). A stop by SIGTERM to the monitor leaves
-# no socket or PID file either. `up --no-sandbox` gives a root daemon with
-# no filter; an unknown --user is a start-up error.
+# only. Under the sandbox: a tunnel both ways, a rekey forced by a short
+# test-only timer, `wg set` (a listen port below 1024, fwmark, a peer
+# changed, added and removed), `wg show`, `dybervpn status`, SIGHUP (reload)
+# through the monitor, and `down` (which leaves no interface, socket or PID
+# file); a SIGTERM to the monitor leaves no socket or PID file either. The
+# live daemon's memory (read through /proc/PID/mem) holds no old private key
+# after `wg set private-key` and no preshared key after its peer is removed.
+# `up --no-sandbox` gives a root daemon with no filter; an unknown --user is
+# a start-up error.
 . "$(dirname "$0")/lib.sh"
 need_root
 
@@ -64,15 +67,23 @@ print(n)
 PY
 }
 
+# sandbox_configs MODE: lib.sh's pair, with interfaces of this test's own
+# (dvsa, dvsb).
+sandbox_configs() {
+	pair_configs "$1" &&
+		sed -i 's/^name = "dvta"$/name = "dvsa"/' "$TMP/a.toml" &&
+		sed -i 's/^name = "dvtb"$/name = "dvsb"/' "$TMP/b.toml"
+}
+
 check "set up namespaces" setup_pair
 for mode in classic hybrid pqonly; do
 	say "-- $mode"
-	check "generate $mode keys and configs" pair_configs "$mode"
+	check "generate $mode keys and configs" sandbox_configs "$mode"
 	check "start dybervpn in A" start_dv "$NS_A" "$TMP/a.toml" "$TMP/a.log" DYBERVPN_TEST_REKEY_AFTER=6
 	MON_A=$LAST_PID
 	check "start dybervpn in B" start_dv "$NS_B" "$TMP/b.toml" "$TMP/b.log" DYBERVPN_TEST_REKEY_AFTER=6
 	MON_B=$LAST_PID
-	pid_a=$(cat /run/dybervpn/dvta.pid 2>/dev/null)
+	pid_a=$(cat /run/dybervpn/dvsa.pid 2>/dev/null)
 	check "the PID file names the daemon, not its monitor" test "${pid_a:-0}" -gt 0 -a "${pid_a:-0}" != "$MON_A"
 	if [ -n "$pid_a" ] && kill -0 "$pid_a" 2>/dev/null; then
 		sandboxed "$pid_a"
@@ -82,61 +93,69 @@ for mode in classic hybrid pqonly; do
 	check "ping B -> A over IPv6" ping_ok "$NS_B" fd99::1
 
 	# A rekey (REKEY_AFTER_TIME of 6 s) with traffic going on.
-	hs1=$(wg_field "$NS_A" dvta latest-handshakes)
+	hs1=$(wg_field "$NS_A" dvsa latest-handshakes)
 	recv=$(in_ns "$NS_A" ping -c 45 -i 0.2 -W 1 -w 15 10.99.0.2 | sed -n 's/.* \([0-9]*\) received.*/\1/p')
-	hs2=$(wg_field "$NS_A" dvta latest-handshakes)
+	hs2=$(wg_field "$NS_A" dvsa latest-handshakes)
 	check "rekey: a new handshake ($hs1 -> $hs2)" test "${hs2:-0}" -gt "${hs1:-0}"
 	check "rekey: traffic continues (${recv:-0}/45 answered)" test "${recv:-0}" -ge 40
 
 	# wg set: a privileged listen port (CAP_NET_BIND_SERVICE), then back.
-	check "wg set listen-port 853 (below 1024)" in_ns "$NS_A" wg set dvta listen-port 853
-	check "wg show: listen port 853" test "$(in_ns "$NS_A" wg show dvta listen-port)" = 853
+	check "wg set listen-port 853 (below 1024)" in_ns "$NS_A" wg set dvsa listen-port 853
+	check "wg show: listen port 853" test "$(in_ns "$NS_A" wg show dvsa listen-port)" = 853
 	check "ping A -> B from port 853" ping_ok "$NS_A" 10.99.0.2
-	check "wg set listen-port 51820" in_ns "$NS_A" wg set dvta listen-port 51820
-	check "wg set fwmark (SO_MARK needs CAP_NET_ADMIN)" in_ns "$NS_A" wg set dvta fwmark 0x99
-	check "wg set fwmark off" in_ns "$NS_A" wg set dvta fwmark 0
+	check "wg set listen-port 51820" in_ns "$NS_A" wg set dvsa listen-port 51820
+	check "wg set fwmark (SO_MARK needs CAP_NET_ADMIN)" in_ns "$NS_A" wg set dvsa fwmark 0x99
+	check "wg set fwmark off" in_ns "$NS_A" wg set dvsa fwmark 0
 	# wg set: a peer changed; a peer added, then removed (not in pqonly,
 	# where a peer needs an ML-DSA key the stock wg cannot give).
-	check "wg set: the peer's keepalive" in_ns "$NS_A" wg set dvta peer "$b_pub" persistent-keepalive 17
-	check "wg show: keepalive 17" sh -c "wg show dvta persistent-keepalive | grep -q '17$'"
+	check "wg set: the peer's keepalive" in_ns "$NS_A" wg set dvsa peer "$b_pub" persistent-keepalive 17
+	check "wg show: keepalive 17" sh -c "wg show dvsa persistent-keepalive | grep -q '17$'"
 	if [ "$mode" != pqonly ]; then
 		extra=$("$DV" genkey -m classic | sed -n 's/^public_key = "\(.*\)"$/\1/p')
-		check "wg set: add a peer" in_ns "$NS_A" wg set dvta peer "$extra" allowed-ips 10.99.0.77/32
-		check "wg show: the new peer is listed" sh -c "wg show dvta peers | grep -qF '$extra'"
-		check "wg set: remove it" in_ns "$NS_A" wg set dvta peer "$extra" remove
-		check_not "wg show: the peer is gone" sh -c "wg show dvta peers | grep -qF '$extra'"
+		check "wg set: add a peer" in_ns "$NS_A" wg set dvsa peer "$extra" allowed-ips 10.99.0.77/32
+		check "wg show: the new peer is listed" sh -c "wg show dvsa peers | grep -qF '$extra'"
+		check "wg set: remove it" in_ns "$NS_A" wg set dvsa peer "$extra" remove
+		check_not "wg show: the peer is gone" sh -c "wg show dvsa peers | grep -qF '$extra'"
 	fi
-	check "wg show dvta" sh -c "wg show dvta | grep -q 'latest handshake'"
-	check "dybervpn status dvta" sh -c "'$DV' status dvta | grep -q '$mode'"
+	check "wg show dvsa" sh -c "wg show dvsa | grep -q 'latest handshake'"
+	check "dybervpn status dvsa" sh -c "'$DV' status dvsa | grep -q '$mode'"
 	check "ping A -> B after the changes" ping_ok "$NS_A" 10.99.0.2
 	check "the daemon is still alive and filtered" test "$(status_field "${pid_a:-0}" Seccomp 2>/dev/null)" = 2
+	# SIGHUP to the monitor (systemd's reload: kill -HUP $MAINPID) reaches
+	# the daemon, which survives what it does with it (a reload re-reads
+	# the root-only config) under the filter.
+	kill -HUP "$MON_A"
+	sleep 1
+	check "SIGHUP passed on: the daemon got it" grep -q SIGHUP "$TMP/a.log"
+	check "the daemon survives SIGHUP" kill -0 "${pid_a:-0}"
+	check "ping A -> B after SIGHUP" ping_ok "$NS_A" 10.99.0.2
 
 	# down: the sandboxed daemon cannot remove its files; down (root) does.
-	check "dybervpn down dvta" "$DV" down dvta
+	check "dybervpn down dvsa" "$DV" down dvsa
 	check_not "daemon gone" kill -0 "${pid_a:-0}"
-	check_not "interface gone" in_ns "$NS_A" ip link show dvta
-	check_not "control socket gone" test -e /var/run/wireguard/dvta.sock
-	check_not "PID file gone" test -e /run/dybervpn/dvta.pid
+	check_not "interface gone" in_ns "$NS_A" ip link show dvsa
+	check_not "control socket gone" test -e /var/run/wireguard/dvsa.sock
+	check_not "PID file gone" test -e /run/dybervpn/dvsa.pid
 	check "monitor gone" wait_for 5 sh -c "! kill -0 $MON_A 2>/dev/null"
 	# SIGTERM to the monitor: passed on; the monitor removes the files.
-	pid_b=$(cat /run/dybervpn/dvtb.pid 2>/dev/null)
+	pid_b=$(cat /run/dybervpn/dvsb.pid 2>/dev/null)
 	stop_pid "$MON_B"
 	check_not "SIGTERM to B's monitor: the daemon is gone" kill -0 "${pid_b:-0}"
-	check_not "SIGTERM to B's monitor: its socket gone" test -e /var/run/wireguard/dvtb.sock
-	check_not "SIGTERM to B's monitor: its PID file gone" test -e /run/dybervpn/dvtb.pid
+	check_not "SIGTERM to B's monitor: its socket gone" test -e /var/run/wireguard/dvsb.sock
+	check_not "SIGTERM to B's monitor: its PID file gone" test -e /run/dybervpn/dvsb.pid
 done
 
 say "-- no key past its lifetime, in the live sandboxed daemon's memory"
-check "generate hybrid keys and configs" pair_configs hybrid
+check "generate hybrid keys and configs" sandbox_configs hybrid
 check "start dybervpn in A" start_dv "$NS_A" "$TMP/a.toml" "$TMP/a.log"
 check "start dybervpn in B" start_dv "$NS_B" "$TMP/b.toml" "$TMP/b.log"
 check "ping A -> B" ping_ok "$NS_A" 10.99.0.2
-pid_a=$(cat /run/dybervpn/dvta.pid 2>/dev/null)
+pid_a=$(cat /run/dybervpn/dvsa.pid 2>/dev/null)
 n=$(mem_count "${pid_a:-0}" "$a_priv")
 check "the scan finds the live private key ($n)" test "${n:-0}" -ge 1
 genkeys n classic
 printf '%s\n' "$n_priv" >"$TMP/new.key"
-check "wg set private-key (a new one)" in_ns "$NS_A" wg set dvta private-key "$TMP/new.key"
+check "wg set private-key (a new one)" in_ns "$NS_A" wg set dvsa private-key "$TMP/new.key"
 n=$(mem_count "${pid_a:-0}" "$a_priv")
 check "no copy of the old private key left ($n)" test "${n:-1}" -eq 0
 n=$(mem_count "${pid_a:-0}" "$n_priv")
@@ -144,28 +163,28 @@ check "the new one is there ($n)" test "${n:-0}" -ge 1
 psk=$(wg genpsk)
 printf '%s\n' "$psk" >"$TMP/psk"
 extra=$("$DV" genkey -m classic | sed -n 's/^public_key = "\(.*\)"$/\1/p')
-check "wg set: a peer with a preshared key" in_ns "$NS_A" wg set dvta peer "$extra" preshared-key "$TMP/psk" allowed-ips 10.99.0.78/32
+check "wg set: a peer with a preshared key" in_ns "$NS_A" wg set dvsa peer "$extra" preshared-key "$TMP/psk" allowed-ips 10.99.0.78/32
 n=$(mem_count "${pid_a:-0}" "$psk")
 check "the scan finds its preshared key ($n)" test "${n:-0}" -ge 1
-check "wg set: remove the peer" in_ns "$NS_A" wg set dvta peer "$extra" remove
+check "wg set: remove the peer" in_ns "$NS_A" wg set dvsa peer "$extra" remove
 n=$(mem_count "${pid_a:-0}" "$psk")
 check "no copy of its preshared key left ($n)" test "${n:-1}" -eq 0
-check "dybervpn down dvta" "$DV" down dvta
+check "dybervpn down dvsa" "$DV" down dvsa
 stop_pid "$LAST_PID"
 
 say "-- up --no-sandbox"
 DV_UP_ARGS=--no-sandbox check "start dybervpn --no-sandbox" start_dv "$NS_A" "$TMP/a.toml" "$TMP/a.log"
-pid=$(cat /run/dybervpn/dvta.pid 2>/dev/null)
+pid=$(cat /run/dybervpn/dvsa.pid 2>/dev/null)
 check "the PID file names the daemon itself (no monitor)" test "${pid:-0}" = "$LAST_PID"
 check "uid 0" test "$(status_field "${pid:-0}" Uid)" = 0
 check "Seccomp 0" test "$(status_field "${pid:-0}" Seccomp)" = 0
 check "every capability kept" test "$(status_field "${pid:-0}" CapEff)" = "$(status_field $$ CapEff)"
 check "still no_new_privs" test "$(status_field "${pid:-0}" NoNewPrivs)" = 1
 check "a loud warning" grep -q 'sandbox OFF' "$TMP/a.log"
-check "dybervpn down dvta" "$DV" down dvta
+check "dybervpn down dvsa" "$DV" down dvsa
 
 say "-- a bad user"
 check_not "up --user no-such-user-dv fails" in_ns "$NS_A" timeout 20 "$DV" up -f --user no-such-user-dv -c "$TMP/a.toml"
-check_not "  and leaves no interface" in_ns "$NS_A" ip link show dvta
-check_not "  no control socket" test -e /var/run/wireguard/dvta.sock
+check_not "  and leaves no interface" in_ns "$NS_A" ip link show dvsa
+check_not "  no control socket" test -e /var/run/wireguard/dvsa.sock
 finish

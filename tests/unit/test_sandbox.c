@@ -108,6 +108,27 @@ static void test_secmem(void)
 		(void)smaps_flags;
 		dv_secmem_free(p, n);
 	}
+	/* Past a chunk (64 KiB): distinct, non-overlapping, zeroed slots. */
+	{
+		enum { N = 200, SZ = 720 };
+		static uint8_t *v[N];
+		int ok = 1;
+
+		for (int i = 0; i < N; i++) {
+			v[i] = dv_secmem_calloc(SZ);
+			if (!v[i] || !all_zero(v[i], SZ))
+				ok = 0;
+			else
+				memset(v[i], i + 1, SZ);
+		}
+		for (int i = 0; i < N && ok; i++)
+			for (int j = 0; j < SZ; j++)
+				if (v[i][j] != (uint8_t)(i + 1))
+					ok = 0;
+		T_CHECK(ok);
+		for (int i = 0; i < N; i++)
+			dv_secmem_free(v[i], SZ);
+	}
 	T_CHECK(dv_secmem_calloc(0) == NULL);
 	dv_secmem_free(NULL, 10);
 	dv_secmem_stats(&st);
