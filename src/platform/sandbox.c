@@ -370,7 +370,7 @@ static int seccomp_load_filter(char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(allowed_domains) / sizeof(allowed_domains[0]); i++)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					  SCMP_A0(SCMP_CMP_EQ,
-						  (scmp_datum_t)allowed_domains[i]))) < 0)
+						  (scmp_datum_t)allowed_domains[i], 0))) < 0)
 			goto fail;
 	/* Threads, not processes: clone only with CLONE_THREAD; clone3 (whose
 	 * flags sit in memory the filter cannot read) says ENOSYS, and the C

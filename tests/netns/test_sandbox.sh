@@ -35,6 +35,8 @@ sandboxed() {
 	check "  Seccomp 2 (filter)" test "$(status_field "$pid" Seccomp)" = 2
 	# A non-dumpable process's /proc files belong to root, not to its uid,
 	# so its own user cannot read its memory or environment.
+	lck=$(status_field "$pid" VmLck)
+	check "  key memory locked (VmLck ${lck:-?} kB)" test "${lck:-0}" -gt 0
 	check "  not dumpable (/proc/PID/environ owned by root)" test "$(stat -c %u "/proc/$pid/environ")" = 0
 	check_not "  its user cannot read /proc/PID/environ" \
 		setpriv --reuid="$uid" --regid="$uid" --clear-groups cat "/proc/$pid/environ"

@@ -9,11 +9,10 @@
  * capability sets the README names, no_new_privs, not dumpable, seccomp
  * filter mode; a root-only 0600 file is refused to a plain open and read
  * through dv_sandbox_open_config, after which the effective set is back
- * to two capabilities; threads still start; a system call outside the
- * list (fork, execve, an open for writing) kills the process with SIGSYS,
- * unlink says EACCES; a process that
- * already runs a thread is refused; --no-sandbox stays root with no
- * filter. */
+ * to two capabilities; threads still start; unlink says EACCES; a system
+ * call outside the list (fork, execve, an open for writing, a packet
+ * socket) kills the process with SIGSYS; a process that already runs a
+ * thread is refused; --no-sandbox stays root with no filter. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -267,8 +267,10 @@ static int child_forbidden(int which)
 		syscall(SYS_fork);
 	else if (which == 1)
 		syscall(SYS_execve, "/bin/true", NULL, NULL);
-	else
+	else if (which == 2)
 		open("/tmp/dv-test-sandbox-w", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	else
+		socket(AF_PACKET, SOCK_RAW, 0); /* a domain not on the list */
 	return 0; /* not killed: a failure */
 }
 
@@ -363,6 +365,8 @@ static void test_sandbox(void)
 	st = run_child(child_forbidden, 2); /* a file opened for writing */
 	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
 	T_CHECK(access("/tmp/dv-test-sandbox-w", F_OK) < 0);
+	st = run_child(child_forbidden, 3);
+	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
 #endif
 	st = run_child(child_threads, 0);
 	T_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
