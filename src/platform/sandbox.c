@@ -299,6 +299,9 @@ static const char *const allowed[] = {
 	"fstat", "newfstatat", "statx", "lseek", "fcntl", "capget", "capset",
 	/* identity, signals, exit */
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getppid",
+	/* reload: host-name endpoints (getaddrinfo: the resolver's files,
+	 * a DNS socket, uname for the host name) */
+	"uname",
 	"rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "tgkill",
 	"exit", "exit_group",
 	/* threads */
@@ -332,11 +335,10 @@ static int seccomp_load_filter(char *err, size_t errlen)
 
 	if (!ctx)
 		goto fail;
-	/* Every thread, now and later (they inherit the filter), and the
-	 * kernel logs what it kills. */
+	/* Every thread, now and later (they inherit the filter). The kernel
+	 * logs what it kills (audit type 1326), not the refused unlinks. */
 	what = "seccomp attributes";
-	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0 ||
-	    (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(allowed[i]);
