@@ -302,6 +302,9 @@ static const char *const allowed[] = {
 	/* reload: host-name endpoints (getaddrinfo: the resolver's files,
 	 * a DNS socket, uname for the host name) */
 	"uname",
+	/* endpoint re-resolution: a helper thread per lookup, an eventfd
+	 * back to the loop */
+	"eventfd2", "eventfd",
 	"rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "tgkill",
 	"exit", "exit_group",
 	/* threads */
@@ -311,7 +314,8 @@ static const char *const allowed[] = {
 
 /* ioctl requests: the interface's MTU and flags (ifconfig's socket). */
 static const unsigned long allowed_ioctls[] = {
-	SIOCGIFMTU, SIOCSIFMTU, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFINDEX, FIONREAD,
+	SIOCGIFMTU, SIOCSIFMTU, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFINDEX, SIOCGIFNAME,
+	FIONREAD, /* if_nametoindex, if_indextoname; the resolver */
 };
 
 static const int allowed_domains[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
