@@ -321,6 +321,7 @@ static const unsigned long allowed_ioctls[] = {
 static const int allowed_domains[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
 #define OPEN_WRITE_FLAGS ((scmp_datum_t)(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND))
+static const scmp_datum_t open_write_bits[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND };
 
 /* Built with -DDV_SECCOMP_LOG_ONLY, a call outside the list is logged by
  * the kernel (audit type 1326, syscall=N) and allowed: the way to find
@@ -359,13 +360,24 @@ static int seccomp_load_filter(char *err, size_t errlen)
 					  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
 						  allowed_ioctls[i]))) < 0)
 			goto fail;
-	/* Files open read-only: no file is written once set up. */
+	/* Files open read-only: no file is written once set up. An open for
+	 * writing says EACCES, as the kernel would to the daemon's user for
+	 * root's files (a reload's sysctl write, say, is logged and skipped). */
 	what = "open";
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 				  SCMP_A2(SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
 				  SCMP_A1(SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0))) < 0)
 		goto fail;
+	for (size_t i = 0; i < sizeof(open_write_bits) / sizeof(open_write_bits[0]); i++) {
+		scmp_datum_t b = open_write_bits[i];
+
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 1,
+					  SCMP_A2(SCMP_CMP_MASKED_EQ, b, b))) < 0 ||
+		    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 1,
+					  SCMP_A1(SCMP_CMP_MASKED_EQ, b, b))) < 0)
+			goto fail;
+	}
 	/* The socket and PID file the daemon tries to remove at exit are in
 	 * root's directories (its monitor removes them): a plain refusal. */
 	what = "unlink";

@@ -261,6 +261,9 @@ say "-- endpoint host names resolved again while handshakes fail"
 # /etc/netns/NS/hosts is bound over /etc/hosts by `ip netns exec`; it is
 # rewritten in place (same inode), so the running daemon sees the change.
 echo "198.18.0.99 dvserver.test" >"$NETNS_ETC/hosts"
+# Readable by all, as /etc/hosts is: the sandboxed daemon resolves as its
+# unprivileged user (this script's umask would make it root's only).
+chmod 644 "$NETNS_ETC/hosts"
 write_iface "$TMP/cr.toml" dvtr "$c_priv" 0 classic 10.99.0.1/24
 echo 'mtu = 1420' >>"$TMP/cr.toml"
 PEER_KEEPALIVE=1 add_peer "$TMP/cr.toml" "$s_pub" dvserver.test:51821 10.99.0.2/32
