@@ -34,7 +34,10 @@ sys.stdout.write("".join(out))
 PY
 }
 
-rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null; }
+# The daemon's PID: under the sandbox, `up -f` is a monitor and the
+# daemon its child.
+daemon_of() { local c; c=$(pgrep -P "$1" -x dybervpn | head -n 1); echo "${c:-$1}"; }
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$(daemon_of "$1")/status" 2>/dev/null; }
 now_ms() { date +%s%3N; }
 peer_count() { in_ns "$NS_A" wg show dvta peers 2>/dev/null | wc -l; }
 
