@@ -134,7 +134,12 @@ int dv_sandbox_monitor_start(void)
 	{
 		int e = errno;
 
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* The monitor takes them even when its caller blocked them
+		 * (`up -f` supervising a client config does). */
+		if (pid > 0)
+			sigprocmask(SIG_UNBLOCK, &block, NULL);
+		else
+			sigprocmask(SIG_SETMASK, &old, NULL);
 		errno = e;
 	}
 	return (int)pid;
