@@ -1,5 +1,6 @@
 # DyberVPN build. `make` builds the library, the CLI and the test programs;
-# `make test` runs everything (plain, then under ASan+UBSan, then netns).
+# `make test` runs everything (plain, then under ASan+UBSan, then under
+# ThreadSanitizer, then netns).
 # Quiet unless V=1. Sources are found by wildcard: add a file, it builds.
 
 BUILD   ?= build
@@ -10,6 +11,7 @@ Q        = $(if $(filter 1,$(V)),,@)
 SILENT   = $(findstring s,$(firstword -$(MAKEFLAGS)))
 SAY      = $(if $(Q),$(if $(SILENT),true,echo),true)
 SAN     ?= 0
+TSAN    ?= 0
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wno-unused-parameter
@@ -25,6 +27,14 @@ OPT         = -O1 -g
 DV_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer -DDV_SANITIZE=1
 DV_LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+# ThreadSanitizer (`make BUILD=build-tsan TSAN=1`): data races between the
+# event loop, the crypto workers and helper threads. DV_SANITIZE as for
+# ASan: key memory from the heap, no seccomp filter (the runtime makes
+# system calls of its own).
+OPT         = -O1 -g
+DV_CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -DDV_SANITIZE=1
+DV_LDFLAGS += -fsanitize=thread
 else
 DV_CFLAGS  += $(HARDEN)
 endif
@@ -194,7 +204,7 @@ uninstall:
 	@$(SAY) "  UNINST  $(DESTDIR)$(PREFIX)"
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
 .PHONY: all deps test test-unit ct bench fuzz fuzz-build clean install uninstall
 .SECONDARY:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests and official vectors, plain and under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the constant-time check,
+# The whole test suite: unit tests and official vectors, plain, under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer
+# (with a tunnel carrying traffic through the TSan-built daemon), the
+# constant-time check,
 # a short run of every libFuzzer harness (so none rots), what `make
 # install` installs (into a temporary DESTDIR; man pages, systemd unit,
 # completion), then the end-to-end tests in network namespaces (root only).
-# Usage: scripts/run-tests.sh [unit|vectors|san|ct|fuzz|install|netns]...   (default: all)
+# Usage: scripts/run-tests.sh [unit|vectors|san|tsan|ct|fuzz|install|netns]...   (default: all)
 # Environment: DYBERVPN_VECTORS, DYBERVPN_PROTOCOL_VECTORS override the
 # vector directories (default tests/data/vectors, tests/data/protocol-vectors);
 # FUZZ_TIME sets the seconds each fuzz harness runs (default 5).
@@ -15,7 +17,7 @@ VECTORS=${DYBERVPN_VECTORS:-tests/data/vectors}
 PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-tests/data/protocol-vectors}
 JOBS=$(nproc 2>/dev/null || echo 2)
 FUZZ_TIME=${FUZZ_TIME:-5}
-phases=${*:-unit vectors san ct fuzz install netns}
+phases=${*:-unit vectors san tsan ct fuzz install netns}
 total_pass=0
 total_fail=0
 log=$(mktemp -d)
@@ -70,6 +72,26 @@ for phase in $phases; do
 			for t in build-san/tests/test_*; do [ -x "$t" ] && run "san $(basename "$t")" "$t"; done
 			run "san test-vectors (crypto)" build-san/test-vectors "$VECTORS"
 			run "san test-vectors (handshake)" build-san/test-vectors "$PVECTORS"
+		else
+			total_fail=$((total_fail + 1))
+		fi
+		;;
+	tsan)
+		echo "== ThreadSanitizer build"
+		# A race is an error: the program stops at the first report with
+		# exit code 66 (the report is in its output).
+		export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+		if make -s -j"$JOBS" BUILD=build-tsan TSAN=1 all; then
+			for t in build-tsan/tests/test_*; do [ -x "$t" ] && run "tsan $(basename "$t")" "$t"; done
+			run "tsan test-vectors (crypto)" build-tsan/test-vectors "$VECTORS"
+			run "tsan test-vectors (handshake)" build-tsan/test-vectors "$PVECTORS"
+			# The TSan-built daemon carrying a tunnel with crypto threads.
+			if [ "$(id -u)" -eq 0 ]; then
+				run "tsan test_threads.sh (threads 2)" env DYBERVPN_BIN="$PWD/build-tsan/dybervpn" \
+					DYBERVPN_THREADS=2 bash tests/netns/test_threads.sh
+			else
+				echo "  tunnel through the TSan daemon needs root: skipped"
+			fi
 		else
 			total_fail=$((total_fail + 1))
 		fi

@@ -11,7 +11,8 @@
  * fails soft; MADV_DONTDUMP does not (the allocation fails).
  *
  * Under a sanitizer build (DV_SANITIZE) this is aligned_alloc and a
- * wiping free, so AddressSanitizer still sees every object's bounds.
+ * wiping free, so AddressSanitizer still sees every object's bounds
+ * (ThreadSanitizer builds keep the slabs: their lock is what it checks).
  * Thread-safe. */
 #ifndef DV_UTIL_SECMEM_H
 #define DV_UTIL_SECMEM_H
