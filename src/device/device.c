@@ -199,8 +199,11 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 		}
 	}
 	cookie_checker_init(&d->cookie, d->local.pub);
-	dv_ratelimit_init(&d->ratelimit);
-	dv_ratelimit_init(&d->cookie_ratelimit);
+	if (dv_ratelimit_init(&d->ratelimit) < 0 ||
+	    dv_ratelimit_init(&d->cookie_ratelimit) < 0) {
+		snprintf(err, errlen, "device: out of memory");
+		goto fail;
+	}
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		if (add_config_peer(d, &cfg->peers[i], err, errlen) < 0)
 			goto fail;
@@ -221,6 +224,8 @@ void dv_device_free(struct dv_device *d)
 	dv_tables_free(d);
 	noise_local_clear(&d->local);
 	cookie_checker_clear(&d->cookie);
+	dv_ratelimit_free(&d->ratelimit);
+	dv_ratelimit_free(&d->cookie_ratelimit);
 	if (d->frag) {
 		/* only the slots that held a partial message need wiping */
 		for (unsigned i = 0; i < DV_FRAG_SLOTS; i++)

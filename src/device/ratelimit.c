@@ -5,19 +5,41 @@
 
 #include <sodium.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "crypto/classic.h"
+#include "crypto/ct.h"
 
 #define COST (1000000000ull / DV_RATELIMIT_PER_SECOND)
 #define TOKEN_MAX (COST * DV_RATELIMIT_BURST)
 /* Idle this long, an entry's bucket is full again: the entry may go. */
 #define IDLE_NS 1000000000ull
 
-void dv_ratelimit_init(struct dv_ratelimit *r)
+#define TABLE_LEN ((size_t)DV_RATELIMIT_BUCKETS * DV_RATELIMIT_WAYS * \
+		   sizeof(struct dv_ratelimit_entry))
+
+int dv_ratelimit_init(struct dv_ratelimit *r)
 {
+	/* A fresh anonymous mapping reads as zeros (every entry free) and
+	 * takes memory only for the pages written to. */
+	void *t = mmap(NULL, TABLE_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
 	memset(r, 0, sizeof(*r));
+	if (t == MAP_FAILED)
+		return -1;
+	r->slot = t;
 	dv_random(r->hash_key, sizeof(r->hash_key));
+	return 0;
+}
+
+void dv_ratelimit_free(struct dv_ratelimit *r)
+{
+	if (r->slot)
+		munmap(r->slot, TABLE_LEN);
+	r->slot = NULL;
+	ct_wipe(r->hash_key, sizeof(r->hash_key));
 }
 
 /* The source's key: IPv4 address, or the /64 of an IPv6 address; its

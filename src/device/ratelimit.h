@@ -4,8 +4,11 @@
  * may still cost us a DH only DV_RATELIMIT_PER_SECOND times a second, with
  * bursts of DV_RATELIMIT_BURST.
  *
- * A fixed table, no allocation: a secret hash key picks one bucket of
- * DV_RATELIMIT_WAYS entries. An entry idle for a second is free again
+ * A fixed table, allocated once: a secret hash key picks one bucket of
+ * DV_RATELIMIT_WAYS entries. The table (addresses and credit, no secret)
+ * is a mapping of its own, apart from the locked key memory the device
+ * lives in, and only the buckets sources fall into are ever touched: an
+ * idle daemon keeps none of its 256 KiB resident. An entry idle for a second is free again
  * (its bucket would have refilled by then). The table fails closed, as
  * WireGuard's does once full: a new source whose bucket has no free entry
  * is refused, never given a fresh burst by evicting another source, so
@@ -32,11 +35,14 @@ struct dv_ratelimit_entry {
 
 struct dv_ratelimit {
 	uint8_t hash_key[16];
-	struct dv_ratelimit_entry slot[DV_RATELIMIT_BUCKETS][DV_RATELIMIT_WAYS];
+	struct dv_ratelimit_entry (*slot)[DV_RATELIMIT_WAYS]; /* BUCKETS of them */
 	uint64_t refused_full; /* new sources refused: their bucket was full */
 };
 
-void dv_ratelimit_init(struct dv_ratelimit *r);
+/* 0, or -1 when the table cannot be mapped. */
+int dv_ratelimit_init(struct dv_ratelimit *r);
+/* Releases the table and wipes the hash key (NULL table allowed). */
+void dv_ratelimit_free(struct dv_ratelimit *r);
 /* family AF_INET (addr 4 bytes) or AF_INET6 (16 bytes); true when a
  * message from addr may proceed now. */
 bool dv_ratelimit_allow(struct dv_ratelimit *r, int family,

@@ -436,7 +436,7 @@ static void test_ratelimit(void)
 	uint64_t t = 5 * DV_NSEC_PER_SEC;
 	unsigned ok = 0;
 
-	dv_ratelimit_init(&r);
+	T_CHECK(dv_ratelimit_init(&r) == 0);
 	for (int i = 0; i < 10; i++)
 		ok += dv_ratelimit_allow(&r, AF_INET, ip1, t);
 	T_CHECK(ok == DV_RATELIMIT_BURST);
@@ -454,6 +454,8 @@ static void test_ratelimit(void)
 	for (int i = 0; i < 5; i++)
 		ok += dv_ratelimit_allow(&r, AF_INET6, v6a, t);
 	T_CHECK(ok == 5 && !dv_ratelimit_allow(&r, AF_INET6, v6b, t));
+	dv_ratelimit_free(&r);
+	T_CHECK(r.slot == NULL);
 }
 
 /* The limiter fails closed: sources that share a bucket are each limited
@@ -467,7 +469,7 @@ static void test_ratelimit_collisions(void)
 	size_t want, found = 0;
 	unsigned ok = 0;
 
-	dv_ratelimit_init(&r);
+	T_CHECK(dv_ratelimit_init(&r) == 0);
 	want = dv_ratelimit_bucket(&r, AF_INET, ip);
 	for (uint32_t i = 1; found <= DV_RATELIMIT_WAYS && i < 1u << 24; i++) {
 		ip[1] = (uint8_t)(i >> 16), ip[2] = (uint8_t)(i >> 8), ip[3] = (uint8_t)i;
@@ -507,6 +509,7 @@ static void test_ratelimit_collisions(void)
 			}
 		T_CHECK(pass <= DV_RATELIMIT_BUCKETS * DV_RATELIMIT_WAYS * DV_RATELIMIT_BURST);
 	}
+	dv_ratelimit_free(&r);
 }
 
 /* The endpoint follows the source of the last authenticated packet. */
