@@ -11,6 +11,9 @@
 #include "platform/log.h"
 #include "util/tsan.h"
 
+/* A class's first chunk is one page (or the slot, if larger); each next
+ * one twice the last, up to CHUNK: an idle daemon locks a few pages per
+ * class, not 64 KiB, and many peers still cost one mapping per 64 KiB. */
 #define CHUNK (64 * 1024)
 #define SLOT_ALIGN 64 /* slot sizes are multiples of this */
 #define N_CLASSES (DV_SECMEM_SLAB_MAX / SLOT_ALIGN)
@@ -27,6 +30,7 @@ static struct {
 	struct free_slot *free[N_CLASSES];
 	uint8_t *bump[N_CLASSES]; /* next unused slot in the newest chunk */
 	uint8_t *end[N_CLASSES];
+	size_t chunk_len[N_CLASSES]; /* of the newest chunk, 0 before any */
 	struct dv_secmem_stats st;
 } sm = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -127,12 +131,17 @@ void *dv_secmem_calloc(size_t size)
 		goto out;
 	}
 	if ((size_t)(sm.end[c] - sm.bump[c]) < slot_size(c)) {
-		uint8_t *chunk = map_secret(CHUNK, &locked);
+		size_t len = sm.chunk_len[c] ? 2 * sm.chunk_len[c] : round_page(slot_size(c));
+		uint8_t *chunk;
 
+		if (len > CHUNK)
+			len = CHUNK;
+		chunk = map_secret(len, &locked);
 		if (!chunk)
 			goto out;
+		sm.chunk_len[c] = len;
 		sm.bump[c] = chunk;
-		sm.end[c] = chunk + CHUNK;
+		sm.end[c] = chunk + len;
 	}
 	p = sm.bump[c];
 	sm.bump[c] += slot_size(c);

@@ -3,9 +3,10 @@
  * keys), its peers (preshared keys), their handshakes (ephemeral and
  * ML-KEM secrets) and their keypairs (transport keys) live here.
  *
- * Objects up to DV_SECMEM_SLAB_MAX bytes come from 64 KiB chunks cut into
- * slots of one size class (a multiple of 64 bytes), kept for reuse when
- * freed; larger ones get their own mapping. Freeing wipes the object.
+ * Objects up to DV_SECMEM_SLAB_MAX bytes come from chunks (one page at
+ * first, doubling up to 64 KiB) cut into slots of one size class (a
+ * multiple of 64 bytes), kept for reuse when freed; larger ones get their
+ * own mapping. Freeing wipes the object.
  * When mlock fails (RLIMIT_MEMLOCK, see README "Sandbox"), the memory is
  * still used, kept out of dumps, and the first failure is logged: locking
  * fails soft; MADV_DONTDUMP does not (the allocation fails).
