@@ -78,6 +78,14 @@ static int aead_crypt(int enc, uint8_t *dst, const uint8_t *src, size_t len,
 	return ok ? 0 : -1;
 }
 
+int dv_aead_prepare(void)
+{
+	if (!ctx_get())
+		return -1;
+	dv_aead_scrub();
+	return 0;
+}
+
 void dv_aead_thread_done(void)
 {
 	/* EVP_CIPHER_CTX_free cleanses the context before freeing it. */

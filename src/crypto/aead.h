@@ -31,6 +31,13 @@ int dv_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
  * does nothing. */
 void dv_aead_scrub(void);
 
+/* Makes the calling thread's context now (OpenSSL then loads its default
+ * provider and looks up the cipher, for the whole process) and runs it
+ * once: a daemon calls it during start-up, so that one-time work is done
+ * before it settles (platform/memtrim.h) and before its sandbox. 0, or -1
+ * when the library cannot provide the cipher. */
+int dv_aead_prepare(void);
+
 /* Frees the calling thread's context (cleansed by OpenSSL). A thread that
  * used the calls above calls this before it ends. */
 void dv_aead_thread_done(void);

@@ -26,6 +26,7 @@
 #include "platform/netlink.h"
 #include "platform/pidfile.h"
 #include "platform/reresolve.h"
+#include "platform/memtrim.h"
 #include "platform/sandbox.h"
 #include "platform/sdnotify.h"
 #include "platform/reload.h"
@@ -841,6 +842,17 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		goto fail;
 	}
+	/* Every handshake mode in use, once in memory (platform/memtrim.h). */
+	{
+		unsigned modes = 1u << cfg->mode;
+
+		for (size_t i = 0; i < cfg->n_peers; i++)
+			modes |= 1u << cfg->peers[i].mode;
+		if (dv_memtrim_warm_up(modes) < 0) {
+			snprintf(err, errlen, "self-check: an in-memory handshake failed");
+			goto fail;
+		}
+	}
 	/* Set up: the rest runs as an unprivileged user with two
 	 * capabilities, no_new_privs, not dumpable, under a seccomp
 	 * allow-list (platform/sandbox.h). A failure is a start-up error,
@@ -856,6 +868,8 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	d->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	dv_reload_forget_secrets(&d->cfg);
+	/* What start-up alone used goes back (platform/memtrim.h). */
+	dv_memtrim(NULL);
 	return d;
 fail:
 	dv_daemon_free(d);

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crypto/aead.h"
 #include "platform/ctlsock.h"
 #include "platform/log.h"
 #include "platform/pidfile.h"
@@ -468,6 +469,10 @@ int dv_sandbox_apply(const char *user, int off, char *err, size_t errlen)
 	 * for nothing. Done now, so nothing is read later in the sandbox. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
 			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
+	if (dv_aead_prepare() < 0) {
+		snprintf(err, errlen, "OpenSSL: no ChaCha20-Poly1305");
+		return -1;
+	}
 	if (!off && find_user(user, &uid, &gid, name, sizeof(name), err, errlen) < 0)
 		return -1;
 	/* Capability sets, the bounding set and keepcaps are per thread: a

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "platform/memtrim.h"
 #include "platform/sandbox.h"
 #include "util/secmem.h"
 #include "t.h"
@@ -236,6 +237,14 @@ static int child_sandboxed(void)
 	C_CHECK(status_hex("CapInh") == 0);
 	C_CHECK(status_hex("CapAmb") == 0);
 	C_CHECK(status_dec("NoNewPrivs") == 1);
+	/* The daemon settles inside the sandbox (platform/memtrim.h): the
+	 * filter allows reading its own mappings and dropping pages. */
+	{
+		struct dv_memtrim_stats ms;
+
+		dv_memtrim(&ms);
+		C_CHECK(ms.mappings > 0);
+	}
 #ifdef DV_SANITIZE
 	C_CHECK(status_dec("Seccomp") == 0);
 #else
