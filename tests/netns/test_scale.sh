@@ -38,6 +38,7 @@ PY
 # daemon its child.
 daemon_of() { local c; c=$(pgrep -P "$1" -x dybervpn | head -n 1); echo "${c:-$1}"; }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$(daemon_of "$1")/status" 2>/dev/null; }
+status_kb() { awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$(daemon_of "$1")/status" 2>/dev/null; }
 now_ms() { date +%s%3N; }
 peer_count() { in_ns "$NS_A" wg show dvta peers 2>/dev/null | wc -l; }
 
@@ -80,7 +81,7 @@ check "start dybervpn in A" start_a "$TMP/a.toml" "$TMP/a1.log"
 check "ping A -> B" ping_ok "$NS_A" 10.99.0.2
 sleep 1
 RSS1=$(rss_kb "$PID_A")
-say "  figure: RSS with 1 peer: ${RSS1:-?} kB"
+say "  figure: RSS with 1 peer: ${RSS1:-?} kB ($(status_kb "$PID_A" RssAnon) kB anonymous, $(status_kb "$PID_A" RssFile) kB file-backed; test_rss.sh breaks it down)"
 stop_pid "$PID_A"
 
 say "-- $N more peers from the config file"
