@@ -5,11 +5,15 @@
 # constant-time check,
 # a short run of every libFuzzer harness (so none rots), what `make
 # install` installs (into a temporary DESTDIR; man pages, systemd unit,
-# completion), then the end-to-end tests in network namespaces (root only).
-# Usage: scripts/run-tests.sh [unit|vectors|san|tsan|ct|fuzz|install|netns]...   (default: all)
+# completion), then the end-to-end tests in network namespaces (root only),
+# twice: the daemon with 2 crypto threads (netns), then with 1 (netns1).
+# Usage: scripts/run-tests.sh [unit|vectors|san|tsan|ct|fuzz|install|netns|netns1]...
+#   (default: all of them)
 # Environment: DYBERVPN_VECTORS, DYBERVPN_PROTOCOL_VECTORS override the
 # vector directories (default tests/data/vectors, tests/data/protocol-vectors);
-# FUZZ_TIME sets the seconds each fuzz harness runs (default 5).
+# FUZZ_TIME sets the seconds each fuzz harness runs (default 5);
+# DYBERVPN_THREADS sets the crypto threads of the netns phase (default 2;
+# netns1 always runs 1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +21,7 @@ VECTORS=${DYBERVPN_VECTORS:-tests/data/vectors}
 PVECTORS=${DYBERVPN_PROTOCOL_VECTORS:-tests/data/protocol-vectors}
 JOBS=$(nproc 2>/dev/null || echo 2)
 FUZZ_TIME=${FUZZ_TIME:-5}
-phases=${*:-unit vectors san tsan ct fuzz install netns}
+phases=${*:-unit vectors san tsan ct fuzz install netns netns1}
 total_pass=0
 total_fail=0
 log=$(mktemp -d)
@@ -26,10 +30,12 @@ trap 'rm -rf "$log"' EXIT
 # run NAME CMD...: run one test program, count the "N passed, N failed" line
 # it ends with (or 1 failed when it has none and exits non-zero).
 run() {
-	local name=$1 out=$log/out rc p f line
+	local name=$1 out=$log/out rc p f line t0 secs
 	shift
+	t0=$(date +%s)
 	"$@" >"$out" 2>&1
 	rc=$?
+	secs=$(($(date +%s) - t0))
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
@@ -43,9 +49,9 @@ run() {
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	if [ "$f" -eq 0 ]; then
-		printf '  ok    %-40s %s passed\n' "$name" "$p"
+		printf '  ok    %-40s %s passed (%s s)\n' "$name" "$p" "$secs"
 	else
-		printf '  FAIL  %-40s %s passed, %s failed (exit %s)\n' "$name" "$p" "$f" "$rc"
+		printf '  FAIL  %-40s %s passed, %s failed (exit %s, %s s)\n' "$name" "$p" "$f" "$rc" "$secs"
 		grep -E 'FAIL|ERROR|error|Assertion|Sanitizer|runtime error' "$out" | head -n 20 | sed 's/^/        /'
 		tail -n 5 "$out" | sed 's/^/        /'
 	fi
@@ -129,14 +135,21 @@ for phase in $phases; do
 			[ -f "$t" ] && run "$(basename "$t")" bash "$t"
 		done
 		;;
-	netns)
-		echo "== end to end in network namespaces"
+	netns | netns1)
+		# The whole end-to-end suite, once with crypto worker threads (2,
+		# or DYBERVPN_THREADS) and once without (1): the daemons the
+		# tests start inherit DYBERVPN_THREADS, which overrides the
+		# config's `threads`.
+		threads=${DYBERVPN_THREADS:-2}
+		[ "$phase" = netns1 ] && threads=1
+		echo "== end to end in network namespaces (threads = $threads)"
 		if [ "$(id -u)" -ne 0 ]; then
 			echo "  needs root: skipped"
 			continue
 		fi
 		for t in tests/netns/test_*.sh; do
-			[ -f "$t" ] && run "$(basename "$t")" bash "$t"
+			[ -f "$t" ] && run "$(basename "$t") (threads $threads)" \
+				env DYBERVPN_THREADS="$threads" bash "$t"
 		done
 		;;
 	*) echo "unknown phase: $phase" >&2; exit 2 ;;
