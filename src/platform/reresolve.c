@@ -99,7 +99,9 @@ int dv_reresolve_init(struct dv_reresolve *rr, struct dv_device *dev, int epfd,
 		np = &rr->peers[rr->n_peers++];
 		memset(np, 0, sizeof(*np));
 		memcpy(np->pub, pc->public_key, sizeof(np->pub));
-		memcpy(np->endpoint, pc->endpoint_str, sizeof(np->endpoint));
+		/* The string only: the config allocates it to its length. */
+		memcpy(np->endpoint, pc->endpoint_str,
+		       strnlen(pc->endpoint_str, sizeof(np->endpoint) - 1));
 	}
 	return 0;
 }

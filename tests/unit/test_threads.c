@@ -2,17 +2,26 @@
  * several threads as crypto workers use it: the AEAD (a context per
  * thread), key memory (one locked allocator), random bytes and the
  * libsodium initialisation behind them, the CPU feature probe (decided by
- * its first callers) and the log. Results are checked here; the suite's
+ * its first callers) and the log. Then the re-resolve helper thread with
+ * the event loop: its result handed over, and the loop letting go of a
+ * lookup still in flight. Results are checked here; the suite's
  * ThreadSanitizer build runs this too and reports any data race. */
+#include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "crypto/aead.h"
 #include "crypto/classic.h"
 #include "crypto/cpu.h"
+#include "device/internal.h"
+#include "fake_io.h"
 #include "platform/log.h"
+#include "platform/reresolve.h"
 #include "util/secmem.h"
 #include "t.h"
 
@@ -118,10 +127,122 @@ static void test_again(void)
 	test_workers();
 }
 
+/* Threads in this process, from /proc/self/status. */
+static unsigned thread_count(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %u", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Peer B of device A has "localhost:40102" as its endpoint name, its
+ * current address elsewhere and handshakes unanswered: the loop's tick
+ * starts a lookup in a helper thread, whose result comes back through the
+ * eventfd. Then a second lookup the loop abandons (dv_reresolve_free while
+ * in flight): the helper frees the job when it is done. */
+static void test_reresolve(void)
+{
+	static uint64_t clk = 1000000000ull;
+	struct fake A, B, *peers[1] = { &B };
+	struct dv_peer_config pc;
+	struct dv_config cfg;
+	struct dv_reresolve rr;
+	struct sockaddr_in elsewhere;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res;
+	struct epoll_event ev;
+	struct dv_peer *p;
+	char name[] = "localhost:40102";
+	int epfd, n, resolvable;
+	unsigned before;
+
+	resolvable = getaddrinfo("localhost", "40102", &hints, &res) == 0;
+	if (resolvable)
+		freeaddrinfo(res);
+	fake_identity(&A, 40101);
+	fake_identity(&B, 40102);
+	T_CHECK(fake_start(&A, &clk, DV_MODE_CLASSIC, peers, NULL, 1) != NULL);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	T_CHECK(epfd >= 0);
+	if (!A.dev || epfd < 0)
+		goto out;
+	memset(&elsewhere, 0, sizeof(elsewhere));
+	elsewhere.sin_family = AF_INET;
+	elsewhere.sin_port = htons(40102);
+	elsewhere.sin_addr.s_addr = htonl(0xc0000209); /* 192.0.2.9 */
+	T_CHECK(dv_device_peer_set_endpoint(A.dev, B.pub, (struct sockaddr *)&elsewhere,
+					    sizeof(elsewhere)) == 1);
+	p = dv_peer_by_key(A.dev, B.pub);
+	T_CHECK(p != NULL);
+	if (!p)
+		goto out;
+	p->initiations_unanswered = DV_RERESOLVE_ATTEMPTS;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&pc, 0, sizeof(pc));
+	memcpy(pc.public_key, B.pub, 32);
+	pc.has_endpoint = 1;
+	pc.endpoint_str = name;
+	pc.reresolve = 1;
+	cfg.peers = &pc;
+	cfg.n_peers = 1;
+	T_CHECK(dv_reresolve_init(&rr, A.dev, epfd, &cfg) == 0);
+	T_CHECK(rr.n_peers == 1);
+	dv_reresolve_tick(&rr, clk);
+	T_CHECK(rr.lookups == 1 && rr.job != NULL);
+	n = epoll_wait(epfd, &ev, 1, 10000);
+	T_CHECK(n == 1);
+	if (n == 1) {
+		struct dv_ev *e = ev.data.ptr;
+
+		e->fn(e, ev.events);
+	}
+	T_CHECK(rr.job == NULL);
+	if (resolvable) {
+		/* localhost is a loopback address, not 192.0.2.9. */
+		T_CHECK(rr.changes == 1);
+		T_CHECK(p->endpoint_len != sizeof(elsewhere) ||
+			memcmp(&p->endpoint, &elsewhere, sizeof(elsewhere)) != 0);
+	}
+	dv_reresolve_free(&rr);
+
+	before = thread_count();
+	T_CHECK(dv_reresolve_init(&rr, A.dev, epfd, &cfg) == 0);
+	dv_reresolve_tick(&rr, clk);
+	T_CHECK(rr.lookups == 1 && rr.job != NULL);
+	dv_reresolve_free(&rr);
+	/* The detached helper ends on its own (bounded wait). */
+	for (int i = 0; i < 100 && thread_count() > before; i++)
+		sleep_ms(100);
+	T_CHECK(thread_count() <= before);
+out:
+	if (epfd >= 0)
+		close(epfd);
+	if (A.dev)
+		fake_stop(&A);
+	free(B.sent);
+	free(B.tun);
+}
+
 int main(void)
 {
 	dv_log_init(DV_LOG_STDERR, "test_threads", LOG_DEBUG);
 	T_RUN(test_workers);
 	T_RUN(test_again);
+	T_RUN(test_reresolve);
 	return t_done();
 }
