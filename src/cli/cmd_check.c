@@ -110,6 +110,10 @@ static void print_summary(const struct dv_config *cfg)
 		for (size_t i = 0; i < cfg->n_hooks[h]; i++)
 			printf("  %s: %s\n", dv_hook_key((enum dv_hook)h), cfg->hooks[h][i]);
 	printf("  handshake_datagram_max: %u\n", cfg->handshake_datagram_max);
+	if (cfg->threads)
+		printf("  threads: %u\n", cfg->threads);
+	else
+		printf("  threads: one per CPU\n");
 	printf("  ML-DSA-65 private key: %s\n",
 	       !cfg->has_mldsa_private_key ? "no" :
 	       cfg->mldsa_key_len == DV_MLDSA_SEED_LEN ? "yes (seed)" :

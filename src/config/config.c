@@ -476,6 +476,10 @@ static int iface_key(struct ctx *x, const char *key,
 			return -1;
 		c->mtu = (unsigned)n;
 		x->il.mtu = *line;
+	} else if (!strcmp(key, "threads")) {
+		if (want_int(key, v, 0, DV_CONFIG_THREADS_MAX, &n, err, errlen))
+			return -1;
+		c->threads = (unsigned)n;
 	} else if (!strcmp(key, "handshake_datagram_max")) {
 		if (want_int(key, v, DV_CONFIG_HS_DATAGRAM_MIN,
 			     DV_CONFIG_HS_DATAGRAM_MAX, &n, err, errlen))

@@ -28,6 +28,9 @@
 #define DV_CONFIG_HS_DATAGRAM_MIN 548
 #define DV_CONFIG_HS_DATAGRAM_MAX 4657
 #define DV_CONFIG_NAME_MAX 15       /* IFNAMSIZ - 1 */
+/* threads: the threads that share the data path's encryption and
+ * decryption, the event loop's included; 0 = one per CPU available. */
+#define DV_CONFIG_THREADS_MAX 64
 #define DV_CONFIG_PEER_NAME_MAX 63
 #define DV_CONFIG_USER_MAX 31 /* a user name */
 /* Peers in one config: the 2^20 the device is sized for. Each needs its
@@ -92,6 +95,7 @@ struct dv_config {
 	enum dv_mode mode; /* default DV_MODE_DEFAULT (hybrid) */
 	unsigned mtu;      /* 0 = automatic (daemon: from the routes to the endpoints) */
 	unsigned handshake_datagram_max; /* default DV_CONFIG_HS_DATAGRAM_DEFAULT */
+	unsigned threads;  /* 0 = one per CPU (DV_CONFIG_THREADS_MAX at most) */
 	enum dv_table_mode table_mode;
 	uint32_t table;    /* DV_TABLE_ID: the table; else chosen at `up` */
 	uint32_t fwmark;   /* SO_MARK of the UDP socket, 0 = none (auto when full tunnel) */

@@ -3,6 +3,7 @@
  * receive.c, peers and keypairs in peer.c, the control protocol in uapi.c. */
 #include "device/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,9 @@ struct dv_device *dv_device_new(const struct dv_config *cfg,
 	d->log_window_start_ns = dv_now(d);
 	dv_allowedips_init(&d->aips);
 	d->frag = calloc(1, sizeof(*d->frag));
-	if (!d->frag || dv_tables_init(d) < 0) {
+	d->tx = calloc(DV_BATCH_JOBS, sizeof(*d->tx));
+	d->rx = calloc(DV_BATCH_JOBS, sizeof(*d->rx));
+	if (!d->frag || !d->tx || !d->rx || dv_tables_init(d) < 0) {
 		snprintf(err, errlen, "device: out of memory");
 		goto fail;
 	}
@@ -217,6 +220,9 @@ void dv_device_free(struct dv_device *d)
 {
 	if (!d)
 		return;
+	dv_workers_free(d->workers);
+	free(d->tx);
+	free(d->rx);
 	/* The table first: each peer's removal then has none to prune. */
 	dv_allowedips_free(&d->aips);
 	while (d->peers)
@@ -288,6 +294,25 @@ uint64_t dv_device_timers(struct dv_device *d)
 	 * keypair freed above, or by the input before, leaves no copy). */
 	dv_aead_scrub();
 	return next;
+}
+
+int dv_device_start_workers(struct dv_device *d, unsigned threads)
+{
+	struct dv_workers *w;
+
+	if (threads > DV_WORKERS_MAX)
+		return -EINVAL;
+	w = dv_workers_new(threads ? threads : dv_workers_default());
+	if (!w)
+		return -errno;
+	dv_workers_free(d->workers);
+	d->workers = w;
+	return (int)dv_workers_threads(w);
+}
+
+unsigned dv_device_default_threads(void)
+{
+	return dv_workers_default();
 }
 
 uint16_t dv_device_listen_port(const struct dv_device *d)

@@ -9,7 +9,9 @@
  * Threading: a device is not internally locked. All calls on one device
  * (including dv_uapi_handle) must be serialised by the caller, e.g. one
  * event-loop thread. Callbacks are invoked synchronously from inside those
- * calls, and must not call back into the device.
+ * calls, on the caller's thread, and must not call back into the device.
+ * Inside a batch call the device may spread the AEAD of its packets over
+ * worker threads (dv_device_start_workers); they touch nothing else.
  */
 #ifndef DV_DEVICE_DEVICE_H
 #define DV_DEVICE_DEVICE_H
@@ -71,6 +73,18 @@ void dv_device_free(struct dv_device *d);
 void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
 		      const struct sockaddr *from, socklen_t fromlen);
 
+/* The same for n datagrams received together, in order: transport data
+ * is opened by the workers in parallel, everything else is taken alone in
+ * its place. */
+struct dv_datagram {
+	uint8_t *buf;
+	size_t len;
+	const struct sockaddr *from;
+	socklen_t fromlen;
+};
+void dv_device_udp_rx_batch(struct dv_device *d, const struct dv_datagram *dg,
+			    size_t n);
+
 /* One IP packet read from the TUN, at pkt, with DV_HEADROOM writable bytes
  * before it and DV_TAILROOM after it. The packet is encrypted in place. */
 void dv_device_tun_rx(struct dv_device *d, uint8_t *pkt, size_t len);
@@ -78,6 +92,16 @@ void dv_device_tun_rx(struct dv_device *d, uint8_t *pkt, size_t len);
  * tailroom). */
 void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
 			    const size_t *lens, size_t n);
+
+/* Starts threads - 1 worker threads that share the AEAD of each batch
+ * with the caller (0: one thread per CPU this process may use, at most
+ * 64). Replaces the workers running before. Returns the number of threads
+ * now sharing the work, or a negative errno (the device then keeps its
+ * old workers). The daemon starts them once its sandbox is in place, as
+ * threads inherit it. */
+int dv_device_start_workers(struct dv_device *d, unsigned threads);
+/* What threads = 0 means: the CPUs this process may run on (at most 64). */
+unsigned dv_device_default_threads(void);
 
 /* Runs every due timer (retransmit, rekey, keepalive, key zeroing) and
  * returns how many ns until it wants to be called again. Cheap when

@@ -16,6 +16,7 @@
 #include "device/fragment.h"
 #include "device/ratelimit.h"
 #include "device/replay.h"
+#include "device/workers.h"
 #include "mode.h"
 #include "noise/cookie.h"
 #include "noise/noise.h"
@@ -46,10 +47,38 @@ struct dv_index {
 
 struct dv_keypair {
 	struct noise_keypair k;  /* send/recv keys, indices, role */
+	struct dv_keypair *dead_next; /* on dv_device.dead */
 	struct dv_index entry;   /* maps k.local_index to this keypair */
 	uint64_t birth_ns;
 	uint64_t send_counter;   /* next counter to send */
 	struct dv_replay replay; /* receive counters seen */
+};
+
+/* A batch's packets for the crypto workers (workers.h): what the AEAD of
+ * one packet needs, filled in by the serial pass before, read by the
+ * serial pass after. The key stays valid and unchanged in between: a
+ * keypair freed during the pass after is freed only at its end
+ * (dv_device.dead). */
+#define DV_BATCH_JOBS 64
+
+struct dv_tx_job {
+	struct dv_peer *peer;
+	uint8_t *pkt;          /* plaintext, DV_HEADROOM/TAILROOM around it */
+	size_t len;            /* its length before padding */
+	uint64_t counter;
+	uint32_t receiver;     /* the peer's index, for the header */
+	const uint8_t *key;
+	size_t wire_len;       /* set by the worker: 0 when sealing failed */
+};
+
+struct dv_rx_job {
+	struct dv_keypair *kp;
+	uint8_t *msg;          /* the datagram, opened in place */
+	size_t len;
+	uint64_t counter;
+	const struct sockaddr *from;
+	socklen_t fromlen;
+	bool ok;               /* set by the worker: the tag verified */
 };
 
 struct dv_staged {
@@ -151,6 +180,19 @@ struct dv_device {
 	struct dv_frag_table *frag;
 	uint8_t reasm[DV_MAX_HANDSHAKE_LEN]; /* a reassembled message */
 
+	/* The batch in hand (send.c, receive.c) and the threads that share
+	 * its AEAD; NULL: the caller's thread alone. */
+	struct dv_workers *workers;
+	struct dv_tx_job *tx;  /* DV_BATCH_JOBS */
+	size_t n_tx;
+	struct dv_rx_job *rx;  /* DV_BATCH_JOBS */
+	size_t n_rx;
+	/* While the jobs of a batch are finished, keypairs that end (a
+	 * promotion frees the previous one) wait here: a later job of the
+	 * batch may still hold them. Freed at the batch's end. */
+	bool defer_free;
+	struct dv_keypair *dead;
+
 	struct dv_device_stats stats;
 	uint8_t scratch[DV_MAX_HANDSHAKE_LEN]; /* handshake replies */
 };
@@ -210,7 +252,12 @@ void dv_index_insert(struct dv_device *d, struct dv_index *e);
 void dv_index_remove(struct dv_device *d, struct dv_index *e);
 struct dv_index *dv_index_find(struct dv_device *d, uint32_t index);
 
+/* peer.c: frees the keypairs that waited for the end of a batch. */
+void dv_keypairs_reap(struct dv_device *d);
+
 /* send.c */
+/* Seals and sends the TUN packets queued in d->tx. */
+void dv_tx_flush(struct dv_device *d);
 /* Sends the staged packets, or a keepalive when there are none. */
 void dv_send_staged(struct dv_peer *p);
 void dv_send_keepalive(struct dv_peer *p);

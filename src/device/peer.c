@@ -284,12 +284,29 @@ void dv_peer_set_endpoint(struct dv_peer *p, const struct sockaddr *sa,
 	p->endpoint_len = len;
 }
 
+/* Its index goes at once (no new packet finds it); its memory, when a
+ * batch is being finished, at the batch's end. */
 static void keypair_free(struct dv_device *d, struct dv_keypair *kp)
 {
 	if (!kp)
 		return;
 	dv_index_remove(d, &kp->entry);
+	if (d->defer_free) {
+		kp->dead_next = d->dead;
+		d->dead = kp;
+		return;
+	}
 	dv_secmem_free(kp, sizeof(*kp)); /* wiped */
+}
+
+void dv_keypairs_reap(struct dv_device *d)
+{
+	while (d->dead) {
+		struct dv_keypair *kp = d->dead;
+
+		d->dead = kp->dead_next;
+		dv_secmem_free(kp, sizeof(*kp)); /* wiped */
+	}
 }
 
 int dv_peer_add_keypair(struct dv_peer *p, const struct noise_keypair *k)

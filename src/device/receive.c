@@ -343,36 +343,66 @@ static size_t inner_packet(const uint8_t *pt, size_t len, int *family,
 	return 0;
 }
 
-static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
-		    const struct sockaddr *from, socklen_t fromlen)
+/* Transport data, first pass (serial): the index must name a live
+ * keypair young enough to receive; then the datagram waits in d->rx for
+ * the workers to open it. */
+static void rx_data_queue(struct dv_device *d, uint8_t *msg, size_t len,
+			  const struct sockaddr *from, socklen_t fromlen,
+			  uint64_t now)
 {
 	struct dv_index *e = dv_index_find(d, dv_le32_get(msg + DV_DATA_OFF_RECEIVER));
-	uint64_t ctr = dv_le64_get(msg + DV_DATA_OFF_COUNTER), now;
-	uint8_t *pt = msg + DV_DATA_HEADER_LEN;
-	size_t ptlen = len - DV_DATA_MIN_LEN, ilen;
-	struct dv_keypair *kp;
-	const uint8_t *src;
-	struct dv_peer *p;
-	int family;
+	struct dv_rx_job *j;
 
 	if (!e || e->kind != DV_INDEX_KEYPAIR) {
 		d->stats.rx_unknown_index++;
 		dv_device_log_drop(d, "data for unknown index dropped");
 		return;
 	}
-	kp = e->keypair;
-	p = e->peer;
-	now = dv_now(d);
-	if (now - kp->birth_ns >= (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC ||
-	    dv_aead_open(pt, pt, len - DV_DATA_HEADER_LEN, NULL, 0, ctr,
-			 kp->k.recv) < 0 ||
-	    !dv_replay_accept(&kp->replay, ctr, DV_REJECT_AFTER_MESSAGES)) {
+	if (now - e->keypair->birth_ns >=
+	    (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC) {
 		d->stats.rx_data_bad++;
 		dv_device_log_drop(d, "data packet failed authentication or replay check");
 		return;
 	}
-	p->rx_bytes += len;
-	dv_peer_set_endpoint(p, from, fromlen);
+	j = &d->rx[d->n_rx++];
+	j->kp = e->keypair;
+	j->msg = msg;
+	j->len = len;
+	j->counter = dv_le64_get(msg + DV_DATA_OFF_COUNTER);
+	j->from = from;
+	j->fromlen = fromlen;
+}
+
+/* A worker's part (workers.h): the AEAD of one datagram, in place. */
+static void open_job(void *arg, size_t i)
+{
+	struct dv_rx_job *j = (struct dv_rx_job *)arg + i;
+
+	j->ok = dv_aead_open(j->msg + DV_DATA_HEADER_LEN, j->msg + DV_DATA_HEADER_LEN,
+			     j->len - DV_DATA_HEADER_LEN, NULL, 0, j->counter,
+			     j->kp->k.recv) == 0;
+}
+
+/* Transport data, last pass (serial, in arrival order): the replay
+ * window, the session's and the peer's state, the inner packet. */
+static void rx_data_done(struct dv_device *d, const struct dv_rx_job *j,
+			 uint64_t now)
+{
+	struct dv_keypair *kp = j->kp;
+	struct dv_peer *p = kp->entry.peer;
+	uint8_t *pt = j->msg + DV_DATA_HEADER_LEN;
+	size_t ptlen = j->len - DV_DATA_MIN_LEN, ilen;
+	const uint8_t *src;
+	int family;
+
+	if (!j->ok || !dv_replay_accept(&kp->replay, j->counter,
+					DV_REJECT_AFTER_MESSAGES)) {
+		d->stats.rx_data_bad++;
+		dv_device_log_drop(d, "data packet failed authentication or replay check");
+		return;
+	}
+	p->rx_bytes += j->len;
+	dv_peer_set_endpoint(p, j->from, j->fromlen);
 	if (kp == p->next) {
 		dv_peer_promote_next(p);
 		p->last_handshake_wall_ns = d->io.wall_ns(d->io.arg);
@@ -408,6 +438,24 @@ static void rx_data(struct dv_device *d, uint8_t *msg, size_t len,
 	}
 	d->io.tun_write(d->io.arg, pt, ilen);
 	dv_timers_data_received(p);
+}
+
+/* The queued datagrams are opened, spread over the workers, then taken
+ * in arrival order. A keypair that ends meanwhile (the responder's next
+ * one promoted) stays in memory until the last of them is done. */
+static void rx_flush(struct dv_device *d, uint64_t now)
+{
+	size_t n = d->n_rx;
+
+	if (!n)
+		return;
+	dv_workers_run(d->workers, open_job, d->rx, n);
+	d->defer_free = true;
+	for (size_t i = 0; i < n; i++)
+		rx_data_done(d, &d->rx[i], now);
+	d->defer_free = false;
+	d->n_rx = 0;
+	dv_keypairs_reap(d);
 }
 
 static void rx_handshake(struct dv_device *d, const struct dv_msg_desc *md,
@@ -513,20 +561,49 @@ static void rx_handshake(struct dv_device *d, const struct dv_msg_desc *md,
 	}
 }
 
+/* Transport data is queued for the workers; anything else is taken
+ * alone, after what was queued before it (a handshake may end a
+ * keypair). */
+void dv_device_udp_rx_batch(struct dv_device *d, const struct dv_datagram *dg,
+			    size_t n)
+{
+	uint64_t now = 0;
+	bool have_now = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dv_msg_desc *md = dv_msg_classify(dg[i].buf, dg[i].len);
+
+		if (md && md->kind == DV_KIND_DATA) {
+			if (!have_now) {
+				now = dv_now(d);
+				have_now = true;
+			}
+			rx_data_queue(d, dg[i].buf, dg[i].len, dg[i].from,
+				      dg[i].fromlen, now);
+			if (d->n_rx == DV_BATCH_JOBS)
+				rx_flush(d, now);
+			continue;
+		}
+		rx_flush(d, now);
+		if (!d->has_private_key || !md) {
+			d->stats.rx_malformed++;
+			dv_device_log_drop(d, "malformed datagram (type %u, %zu bytes)",
+					   dv_msg_type(dg[i].buf, dg[i].len), dg[i].len);
+			continue;
+		}
+		rx_handshake(d, md, dg[i].buf, dg[i].len, dg[i].from, dg[i].fromlen,
+			     false);
+		have_now = false; /* a handshake may take a while */
+	}
+	rx_flush(d, now);
+}
+
 void dv_device_udp_rx(struct dv_device *d, uint8_t *buf, size_t len,
 		      const struct sockaddr *from, socklen_t fromlen)
 {
-	const struct dv_msg_desc *md = dv_msg_classify(buf, len);
+	struct dv_datagram one = {
+		.buf = buf, .len = len, .from = from, .fromlen = fromlen,
+	};
 
-	if (md && md->kind == DV_KIND_DATA) {
-		rx_data(d, buf, len, from, fromlen);
-		return;
-	}
-	if (!d->has_private_key || !md) {
-		d->stats.rx_malformed++;
-		dv_device_log_drop(d, "malformed datagram (type %u, %zu bytes)",
-				   dv_msg_type(buf, len), len);
-		return;
-	}
-	rx_handshake(d, md, buf, len, from, fromlen, false);
+	dv_device_udp_rx_batch(d, &one, 1);
 }

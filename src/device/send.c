@@ -249,44 +249,89 @@ static int dst_of(const uint8_t *pkt, size_t len, const uint8_t **addr)
 	return 0;
 }
 
-/* Seals n packets of one peer with kp, each in place, and queues them to
- * its endpoint: only what is per packet (counter, padding, AEAD, the
- * send). Returns the bytes queued. */
-static uint64_t seal_run(struct dv_peer *p, struct dv_keypair *kp,
-			 uint8_t *const *pkts, const size_t *lens, size_t n)
+/* A worker's part (workers.h): padding, header and AEAD of one packet,
+ * in place. Touches only the packet and reads only the job. */
+static void seal_job(void *arg, size_t i)
+{
+	struct dv_tx_job *j = (struct dv_tx_job *)arg + i;
+	uint8_t *hdr = j->pkt - DV_DATA_HEADER_LEN;
+	size_t plen = padded_len(j->len, j->peer->dev->mtu);
+
+	memset(j->pkt + j->len, 0, plen - j->len);
+	hdr[0] = DV_MSG_DATA;
+	hdr[1] = hdr[2] = hdr[3] = 0;
+	dv_le32_put(hdr + DV_DATA_OFF_RECEIVER, j->receiver);
+	dv_le64_put(hdr + DV_DATA_OFF_COUNTER, j->counter);
+	j->wire_len = dv_aead_seal(j->pkt, j->pkt, plen, NULL, 0, j->counter,
+				   j->key) < 0 ? 0 : DV_DATA_HEADER_LEN + plen + DV_TAG_LEN;
+}
+
+/* The queued packets are sealed, spread over the workers, then sent in
+ * the order they were queued, with the counters they were given in that
+ * order; each run of one peer's packets counts its bytes and traffic
+ * once. */
+void dv_tx_flush(struct dv_device *d)
+{
+	size_t n = d->n_tx;
+
+	if (!n)
+		return;
+	dv_workers_run(d->workers, seal_job, d->tx, n);
+	for (size_t i = 0; i < n;) {
+		struct dv_peer *p = d->tx[i].peer;
+		uint64_t bytes = 0;
+		size_t j;
+
+		for (j = i; j < n && d->tx[j].peer == p; j++) {
+			struct dv_tx_job *t = &d->tx[j];
+
+			if (!t->wire_len)
+				continue;
+			d->io.udp_send(d->io.arg, (const struct sockaddr *)&p->endpoint,
+				       p->endpoint_len, t->pkt - DV_DATA_HEADER_LEN,
+				       t->wire_len);
+			bytes += t->wire_len;
+		}
+		if (bytes) {
+			p->tx_bytes += bytes;
+			dv_timers_any_authenticated_packet_traversal(p);
+			dv_timers_any_authenticated_packet_sent(p);
+		}
+		i = j;
+	}
+	d->n_tx = 0;
+}
+
+/* Queues n packets of one peer, to be sealed with kp. */
+static void queue_run(struct dv_peer *p, struct dv_keypair *kp,
+		      uint8_t *const *pkts, const size_t *lens, size_t n)
 {
 	struct dv_device *d = p->dev;
-	uint64_t bytes = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		uint8_t *pkt = pkts[i];
-		size_t len = lens[i], plen = padded_len(len, d->mtu);
-		uint8_t *hdr = pkt - DV_DATA_HEADER_LEN;
-		uint64_t ctr = kp->send_counter++;
+		struct dv_tx_job *t;
 
-		memset(pkt + len, 0, plen - len);
-		hdr[0] = DV_MSG_DATA;
-		hdr[1] = hdr[2] = hdr[3] = 0;
-		dv_le32_put(hdr + DV_DATA_OFF_RECEIVER, kp->k.remote_index);
-		dv_le64_put(hdr + DV_DATA_OFF_COUNTER, ctr);
-		if (dv_aead_seal(pkt, pkt, plen, NULL, 0, ctr, kp->k.send) < 0)
-			continue;
-		d->io.udp_send(d->io.arg, (const struct sockaddr *)&p->endpoint,
-			       p->endpoint_len, hdr,
-			       DV_DATA_HEADER_LEN + plen + DV_TAG_LEN);
-		bytes += DV_DATA_HEADER_LEN + plen + DV_TAG_LEN;
+		if (d->n_tx == DV_BATCH_JOBS)
+			dv_tx_flush(d);
+		t = &d->tx[d->n_tx++];
+		t->peer = p;
+		t->pkt = pkts[i];
+		t->len = lens[i];
+		t->counter = kp->send_counter++;
+		t->receiver = kp->k.remote_index;
+		t->key = kp->k.send;
 	}
-	return bytes;
 }
 
 /* A batch read from the TUN, as Linux's wg_packet_create_data_done does
  * it: the packets are taken in runs of one peer; a run is routed once
  * while the destination stays the same (the segments of a split TSO
  * super-packet), checked against the keypair's limits once (the clock
- * read once per batch), sealed packet by packet, and the peer's counters
- * and timers updated once per run. A peer without a usable session, or
- * with packets already waiting for one, takes the per-packet path
- * (staging, handshake). */
+ * read once per batch), given its counters, and the peer's timers
+ * updated once per run; then the batch is sealed by the workers and sent
+ * (dv_tx_flush). A peer without a usable session, or with packets
+ * already waiting for one, takes the per-packet path (staging,
+ * handshake), after what was queued before it is sent. */
 void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
 			    const size_t *lens, size_t n)
 {
@@ -301,7 +346,6 @@ void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
 		struct dv_peer *p = NULL;
 		struct dv_keypair *kp;
 		size_t j;
-		uint64_t bytes;
 
 		/* The run: packets i..j-1, all to peer p. */
 		for (j = i; j < n; j++) {
@@ -340,17 +384,13 @@ void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
 		    kp->send_counter + (j - i) > DV_REJECT_AFTER_MESSAGES ||
 		    now - kp->birth_ns >=
 			    (uint64_t)DV_REJECT_AFTER_TIME * DV_NSEC_PER_SEC) {
+			dv_tx_flush(d);
 			for (; i < j; i++)
 				dv_device_tun_rx(d, pkts[i], lens[i]);
 			continue;
 		}
 		if (p->endpoint_len) {
-			bytes = seal_run(p, kp, pkts + i, lens + i, j - i);
-			if (bytes) {
-				p->tx_bytes += bytes;
-				dv_timers_any_authenticated_packet_traversal(p);
-				dv_timers_any_authenticated_packet_sent(p);
-			}
+			queue_run(p, kp, pkts + i, lens + i, j - i);
 		} else {
 			kp->send_counter += j - i; /* as the per-packet path */
 		}
@@ -358,4 +398,5 @@ void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
 		keep_key_fresh(p);
 		i = j;
 	}
+	dv_tx_flush(d);
 }

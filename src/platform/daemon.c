@@ -81,6 +81,10 @@ struct dv_daemon {
 	struct dv_gro gro; /* decrypted TCP segments joined for the TUN */
 	uint64_t tun_write_dropped;
 	uint64_t tun_err_log_ns;
+	/* Datagrams handed to the device together (GRO segments included). */
+	struct dv_datagram rxb[DV_UDP_BATCH];
+	size_t n_rxb;
+	unsigned threads; /* sharing the data path's crypto, this one included */
 };
 
 const char *dv_daemon_ifname(const struct dv_config *cfg)
@@ -280,7 +284,15 @@ static void on_tun(struct dv_ev *ev, uint32_t events)
 	tun_emit(d);
 }
 
-/* Up to max buffers of queue q to the device; returns how many. */
+static void udp_emit(struct dv_daemon *d)
+{
+	if (d->n_rxb)
+		dv_device_udp_rx_batch(d->dev, d->rxb, d->n_rxb);
+	d->n_rxb = 0;
+}
+
+/* Up to max buffers of queue q to the device, in batches (the device
+ * opens a batch's transport data on all its threads); returns how many. */
 static unsigned udp_serve(struct dv_daemon *d, int q, unsigned max)
 {
 	unsigned n = dv_udp_recv(&d->udp, q, max);
@@ -290,12 +302,18 @@ static unsigned udp_serve(struct dv_daemon *d, int q, unsigned max)
 
 		/* With GRO one buffer holds several datagrams of r->seg bytes. */
 		for (size_t off = 0; off < r->len; off += r->seg) {
-			size_t len = r->len - off < r->seg ? r->len - off : r->seg;
+			struct dv_datagram *dg;
 
-			dv_device_udp_rx(d->dev, r->buf + off, len,
-					 (struct sockaddr *)&r->from, r->fromlen);
+			if (d->n_rxb == DV_UDP_BATCH)
+				udp_emit(d);
+			dg = &d->rxb[d->n_rxb++];
+			dg->buf = r->buf + off;
+			dg->len = r->len - off < r->seg ? r->len - off : r->seg;
+			dg->from = (struct sockaddr *)&r->from;
+			dg->fromlen = r->fromlen;
 		}
 	}
+	udp_emit(d);
 	/* Decrypted packets to the TUN; what the device answered (data,
 	 * handshake responses, cookie replies) leaves in one sendmmsg. */
 	dv_gro_flush(&d->gro);
@@ -326,6 +344,40 @@ static void on_timer(struct dv_ev *ev, uint32_t events)
 	if (read(ev->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		dv_log(LOG_WARNING, "timerfd: %s", strerror(errno));
 	d->timer_armed = 0; /* the loop re-arms it after this wake-up */
+}
+
+/* ---- crypto threads ---- */
+
+/* The `threads` key, or DYBERVPN_THREADS when set (it wins, for tests
+ * and a quick try); 0 = one per CPU this process may run on. Resolved
+ * before the sandbox, which leaves no way to ask for the CPUs. */
+static unsigned threads_wanted(const struct dv_config *cfg)
+{
+	const char *s = getenv("DYBERVPN_THREADS");
+	unsigned n = cfg->threads;
+
+	if (s && *s) {
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (!*end && v <= DV_CONFIG_THREADS_MAX)
+			n = (unsigned)v;
+		else
+			dv_log(LOG_WARNING, "DYBERVPN_THREADS=%s ignored: not 0..%d", s,
+			       DV_CONFIG_THREADS_MAX);
+	}
+	return n ? n : dv_device_default_threads();
+}
+
+static int start_threads(struct dv_daemon *d, unsigned n)
+{
+	int r = dv_device_start_workers(d->dev, n);
+
+	if (r < 0)
+		return r;
+	d->threads = (unsigned)r;
+	dv_log(LOG_INFO, "%u crypto thread%s", d->threads, d->threads == 1 ? "" : "s");
+	return 0;
 }
 
 /* ---- reload ---- */
@@ -440,6 +492,13 @@ static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
 	}
 	dv_device_set_mode(d->dev, neu.mode);
 	reload_routing(d, &neu);
+	if (threads_wanted(&neu) != d->threads) {
+		int e = start_threads(d, threads_wanted(&neu));
+
+		if (e < 0)
+			dv_log(LOG_WARNING, "reload: threads: %s; keeping %u", strerror(-e),
+			       d->threads);
+	}
 	rc = dv_ifconfig_update(&d->ifc, &neu, &delta, err, sizeof(err));
 	dv_device_set_mtu(d->dev, d->ifc.mtu);
 	dv_reload_forget_secrets(&neu);
@@ -770,6 +829,8 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 		.set_fwmark = io_set_fwmark,
 	};
 	uint16_t file_port;
+	unsigned n_threads;
+	int te;
 
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
@@ -857,8 +918,15 @@ struct dv_daemon *dv_daemon_new(struct dv_config *cfg, char *err, size_t errlen)
 	 * capabilities, no_new_privs, not dumpable, under a seccomp
 	 * allow-list (platform/sandbox.h). A failure is a start-up error,
 	 * not a downgrade. */
+	n_threads = threads_wanted(cfg);
 	if (dv_sandbox_apply(cfg->user, cfg->no_sandbox, err, errlen) < 0)
 		goto fail;
+	/* The crypto threads start inside it: they inherit it (capability
+	 * sets are per thread). */
+	if ((te = start_threads(d, n_threads)) < 0) {
+		snprintf(err, errlen, "crypto threads: %s", strerror(-te));
+		goto fail;
+	}
 	d->running = 1;
 	dv_log(LOG_INFO, "%s is up: UDP port %u, MTU %u, %zu peer%s", d->ifname,
 	       d->udp.port, cfg->mtu, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");

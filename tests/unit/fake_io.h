@@ -90,6 +90,16 @@ static inline void fake_log(void *arg, int prio, const char *msg)
 	((struct fake *)arg)->nlogs++;
 }
 
+/* DYBERVPN_TEST_THREADS=N: every device the tests start shares its
+ * batches' AEAD with N - 1 worker threads (the suite runs the device
+ * tests with 1 and with 2). */
+static inline unsigned fake_threads(void)
+{
+	const char *s = getenv("DYBERVPN_TEST_THREADS");
+
+	return s && *s ? (unsigned)strtoul(s, NULL, 10) : 1;
+}
+
 /* A fresh identity listening on 127.0.0.1:port; random keys, or keys
  * fixed by the port when fixed (fuzz seeds then stay valid across runs). */
 static inline void fake_identity_ex(struct fake *f, uint16_t port, int fixed)
@@ -179,6 +189,8 @@ static inline struct dv_device *fake_start(struct fake *f, uint64_t *clock,
 	f->dev = dv_device_new(&cfg, &io, err, sizeof(err));
 	if (!f->dev)
 		fprintf(stderr, "dv_device_new: %s\n", err);
+	else if (fake_threads() > 1 && dv_device_start_workers(f->dev, fake_threads()) < 0)
+		fprintf(stderr, "dv_device_start_workers failed\n");
 	return f->dev;
 }
 
@@ -191,10 +203,14 @@ static inline void fake_stop(struct fake *f)
 }
 
 /* Delivers everything the devices sent, to whichever device listens on
- * the destination port, until nothing moves. Returns datagrams moved. */
+ * the destination port, until nothing moves: what one device sent to
+ * another arrives as one batch (dv_device_udp_rx_batch), in order, as
+ * the daemon hands over what one recvmmsg read. Returns datagrams
+ * moved. */
 static inline unsigned pump(struct fake **all, size_t n)
 {
 	static struct fake_pkt q[FAKE_MAX_Q];
+	static struct dv_datagram dg[FAKE_MAX_Q];
 	unsigned moved = 0, progress = 1;
 
 	while (progress) {
@@ -209,19 +225,25 @@ static inline unsigned pump(struct fake **all, size_t n)
 			f->nsent = 0;
 			if (f->drop_all)
 				continue;
-			for (unsigned j = 0; j < k; j++) {
-				const struct sockaddr_in *to =
-					(const struct sockaddr_in *)&q[j].to;
+			for (size_t t = 0; t < n; t++) {
+				size_t m = 0;
 
-				for (size_t t = 0; t < n; t++) {
+				for (unsigned j = 0; j < k; j++) {
+					const struct sockaddr_in *to =
+						(const struct sockaddr_in *)&q[j].to;
+
 					if (all[t]->addr.sin_port != to->sin_port)
 						continue;
-					dv_device_udp_rx(all[t]->dev, q[j].buf, q[j].len,
-							 (const struct sockaddr *)&f->addr,
-							 sizeof(f->addr));
-					moved++;
-					progress = 1;
+					dg[m].buf = q[j].buf;
+					dg[m].len = q[j].len;
+					dg[m].from = (const struct sockaddr *)&f->addr;
+					dg[m++].fromlen = sizeof(f->addr);
 				}
+				if (!m)
+					continue;
+				dv_device_udp_rx_batch(all[t]->dev, dg, m);
+				moved += (unsigned)m;
+				progress = 1;
 			}
 		}
 	}
