@@ -9,7 +9,10 @@
 #   WG_GO=/path/to/wireguard-go   a second wireguard-go build (e.g. a recent
 #                                 one with offloads), ratio printed too;
 #   DV_BASE=/path/to/dybervpn     another dybervpn build (e.g. the previous
-#                                 release) on the same MODE, ratio printed.
+#                                 release) on the same MODE, ratio printed;
+#   DV_BASE_THREADS=N             the DV_BASE tunnel's daemons run with
+#                                 DYBERVPN_THREADS=N (with DV_BASE=build/dybervpn:
+#                                 this build's thread counts compared).
 set -u
 cd "$(dirname "$0")/.."
 MODE=${1:-hybrid}
@@ -65,12 +68,13 @@ if [ -n "${DV_BASE:-}" ]; then
 	link_ns "$NS_G" dvg0 192.0.2.1 "$NS_H" dvh0 192.0.2.2 2001:db8::1 2001:db8::2
 	sed 's/^name = "dvta"/name = "dvtg"/' "$TMP/a.toml" >"$TMP/g.toml"
 	sed 's/^name = "dvtb"/name = "dvth"/' "$TMP/b.toml" >"$TMP/h.toml"
-	DV=$DV_BASE start_dv "$NS_G" "$TMP/g.toml" "$TMP/g.log" || exit 1
+	base_threads=${DV_BASE_THREADS:-${DYBERVPN_THREADS:-}}
+	DYBERVPN_THREADS=$base_threads DV=$DV_BASE start_dv "$NS_G" "$TMP/g.toml" "$TMP/g.log" || exit 1
 	DV_G=$LAST_PID
-	DV=$DV_BASE start_dv "$NS_H" "$TMP/h.toml" "$TMP/h.log" || exit 1
+	DYBERVPN_THREADS=$base_threads DV=$DV_BASE start_dv "$NS_H" "$TMP/h.toml" "$TMP/h.log" || exit 1
 	DV_H=$LAST_PID
 	ping_ok "$NS_G" 10.99.0.2 >/dev/null || { echo "DV_BASE tunnel did not come up"; exit 1; }
-	EXTRA+=("dybervpn(DV_BASE) $NS_G $NS_H $DV_G $DV_H")
+	EXTRA+=("dybervpn(DV_BASE${DV_BASE_THREADS:+,threads=$DV_BASE_THREADS}) $NS_G $NS_H $DV_G $DV_H")
 fi
 
 cpu() { # PID...: user+sys clock ticks

@@ -141,6 +141,7 @@ static void test_fields(void)
 		      "mode = \"pq-only\"\n"
 		      "mtu = 1400\n"
 		      "handshake_datagram_max = 548\n"
+		      "threads = 3\n"
 		      "private_key = \"%s\"\n"
 		      "mldsa_private_key = \"%s\"\n"
 		      "\n"
@@ -170,6 +171,7 @@ static void test_fields(void)
 	T_CHECK(c.mode == DV_MODE_PQONLY);
 	T_CHECK(c.mtu == 1400);
 	T_CHECK(c.handshake_datagram_max == 548);
+	T_CHECK(c.threads == 3);
 	T_CHECK(c.n_addresses == 2);
 	dv_cidr_format(&c.addresses[0], buf, sizeof(buf));
 	T_CHECK(!strcmp(buf, "10.0.0.1/24"));
@@ -183,7 +185,7 @@ static void test_fields(void)
 	T_CHECK(c.n_peers == 2);
 
 	T_CHECK(!strcmp(c.peers[0].name, "alice"));
-	T_CHECK(c.peers[0].line == 12);
+	T_CHECK(c.peers[0].line == 13);
 	T_CHECK(c.peers[0].has_psk);
 	T_EQ_MEM(c.peers[0].psk, priv, 32);
 	T_CHECK(c.peers[0].n_allowed_ips == 2);
@@ -199,7 +201,7 @@ static void test_fields(void)
 	T_CHECK(c.peers[0].has_mldsa_public_key);
 
 	T_CHECK(c.peers[1].name[0] == '\0');
-	T_CHECK(c.peers[1].line == 21);
+	T_CHECK(c.peers[1].line == 22);
 	T_CHECK(!c.peers[1].has_psk && !c.peers[1].has_mldsa_public_key);
 	T_CHECK(c.peers[1].mode == DV_MODE_CLASSIC);
 	T_CHECK(c.peers[1].n_allowed_ips == 2);
@@ -234,6 +236,7 @@ static void test_defaults(void)
 	for (int h = 0; h < DV_HOOK_COUNT; h++)
 		T_CHECK(c.n_hooks[h] == 0);
 	T_CHECK(c.handshake_datagram_max == 1232);
+	T_CHECK(c.threads == 0); /* one per CPU */
 	T_CHECK(c.n_addresses == 0 && c.n_peers == 0);
 	T_CHECK(c.mldsa_key_len == DV_MLDSA_SK_LEN);
 	T_CHECK(c.user[0] == '\0' && !c.no_sandbox); /* the sandbox's default user */
@@ -406,6 +409,10 @@ static void test_errors_types_ranges(void)
 	T_BAD("t.toml:2: key 'mtu':", "575 is out of range 576..65535",
 	      "[interface]\nmtu = 575\n");
 	T_BAD("t.toml:2: key 'mtu':", "out of range", "[interface]\nmtu = 65536\n");
+	T_BAD("t.toml:2: key 'threads':", "65 is out of range 0..64",
+	      "[interface]\nthreads = 65\n");
+	T_BAD("t.toml:2: key 'threads':", "out of range",
+	      "[interface]\nthreads = -1\n");
 	T_BAD("t.toml:2: key 'handshake_datagram_max':", "547 is out of range 548..4657",
 	      "[interface]\nhandshake_datagram_max = 547\n");
 	T_BAD("t.toml:3: key 'handshake_datagram_max':", "4658 is out of range",
