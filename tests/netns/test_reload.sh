@@ -46,7 +46,8 @@ MLDSA_PRIV=$c_mldsa_priv write_iface "$TMP/c.toml" ${IC} "$c_priv" 51822 classic
 add_peer "$TMP/c.toml" "$a_pub" 198.51.100.1:51820 10.99.0.0/24
 
 # A comes up by name, from the config directory.
-ip netns exec "$NS_A" env DYBERVPN_CONFIG_DIR="$ETC" "$DV" up -f ${IA} >"$TMP/a.log" 2>&1 &
+# (Its threads come from the file, for the reload of `threads` below.)
+ip netns exec "$NS_A" env -u DYBERVPN_THREADS DYBERVPN_CONFIG_DIR="$ETC" "$DV" up -f ${IA} >"$TMP/a.log" 2>&1 &
 A_PID=$!
 PIDS+=("$A_PID")
 a_up() { kill -0 "$A_PID" && in_ns "$NS_A" ip link show ${IA} && in_ns "$NS_A" wg show ${IA}; }
@@ -135,6 +136,17 @@ in_ns "$NS_A" "$DV" reload ${IA} 2>"$TMP/reload.err"
 rc=$?
 check "renaming is refused (rc=$rc): $(head -c 160 "$TMP/reload.err")" sh -c "test $rc = 1 && grep -qF ':2: key' '$TMP/reload.err' && grep -qF '$ETC/${IA}.toml' '$TMP/reload.err' && grep -q restart '$TMP/reload.err'"
 check "the MTU stayed" sh -c "ip netns exec '$NS_A' ip link show ${IA} | grep -q 'mtu 1380'"
+
+say "-- reload: the crypto threads"
+a_conf 51830 10.99.0.2/32
+sed -i 's/^listen_port = .*/&\nthreads = 3/' "$ETC/${IA}.toml"
+check "reload exits 0" in_ns "$NS_A" "$DV" reload ${IA}
+check "the daemon now runs 3 crypto threads" grep -q "3 crypto threads" "$TMP/a.log"
+check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
+sed -i 's/^threads = 3/threads = 1/' "$ETC/${IA}.toml"
+check "reload exits 0" in_ns "$NS_A" "$DV" reload ${IA}
+check "then 1" grep -q "1 crypto thread$" "$TMP/a.log"
+check "traffic to B flows" ping_ok "$NS_A" 10.99.0.2
 
 say "-- reload: B becomes the default route, and back"
 a_conf 51830 0.0.0.0/0
