@@ -2,8 +2,9 @@
 # The data path with crypto threads, under load: a hybrid tunnel carries
 # pings and parallel TCP streams in both directions at once while `wg
 # show` and `dybervpn status` read the peers and a short test-only rekey
-# timer forces new handshakes mid-traffic. Then both daemons must still
-# run and their logs hold no ThreadSanitizer report.
+# timer forces new handshakes mid-traffic. Each daemon must log that it
+# runs DYBERVPN_THREADS crypto threads; afterwards both must still run
+# and their logs hold no ThreadSanitizer report.
 #
 # Environment: DYBERVPN_BIN, the dybervpn binary (default build/dybervpn;
 # the suite's tsan phase passes the ThreadSanitizer build, where a data
@@ -34,9 +35,12 @@ pid_a=$LAST_PID
 check "start dybervpn in B" start_dv "$NS_B" "$TMP/b.toml" "$TMP/b.log" DYBERVPN_TEST_REKEY_AFTER=4
 pid_b=$LAST_PID
 
-# The daemon says how many crypto threads it runs.
-line=$(grep -h "crypto threads" "$TMP/a.log" | head -n 1)
-say "  daemon A: ${line:-no \"crypto threads\" line in its log}"
+# Each daemon says how many crypto threads it runs: DYBERVPN_THREADS.
+for s in a b; do
+	line=$(grep -hE "[0-9]+ crypto threads?$" "$TMP/$s.log" | head -n 1)
+	check "daemon ${s^^} runs $THREADS crypto thread(s): ${line:-no such line in its log}" \
+		grep -qE ": $THREADS crypto threads?$" "$TMP/$s.log"
+done
 
 check "ping A -> B over IPv4" ping_ok "$NS_A" 10.99.0.2
 check "ping B -> A over IPv6" ping_ok "$NS_B" fd99::1
