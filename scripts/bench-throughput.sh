@@ -77,10 +77,13 @@ if [ -n "${DV_BASE:-}" ]; then
 	EXTRA+=("dybervpn(DV_BASE${DV_BASE_THREADS:+,threads=$DV_BASE_THREADS}) $NS_G $NS_H $DV_G $DV_H")
 fi
 
-cpu() { # PID...: user+sys clock ticks
-	local t=0 p
+cpu() { # PID...: user+sys clock ticks of each and its children (a sandboxed
+	# dybervpn's daemon is the child of its monitor), all threads included
+	local t=0 p q
 	for p in "$@"; do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+		for q in "$p" $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+			t=$((t + $(awk '{print $14 + $15}' "/proc/$q/stat" 2>/dev/null || echo 0)))
+		done
 	done
 	echo "$t"
 }

@@ -29,8 +29,8 @@
 
 #define CHUNK 4            /* packets per claim: about 6 us of AEAD */
 #define MIN_PARALLEL 8     /* smaller batches stay on the caller */
-#define WORKER_SPIN_NS 20000ull /* a worker waits this long awake */
-#define CALLER_SPIN_NS 200000ull /* the caller, for chunks in flight */
+#define WORKER_SPIN_NS 20000ull /* a worker may wait this long awake */
+#define CALLER_SPIN_NS 20000ull /* the caller, for chunks in flight */
 #define STACK_SIZE (256u * 1024)
 
 struct dv_workers {
@@ -124,29 +124,45 @@ static void work(struct dv_workers *w)
 	}
 }
 
+/* Waits for a batch after `seen`. It spins first only when the last
+ * batch came within WORKER_SPIN_NS of the one before (batches back to
+ * back: the wake-up of a futex would cost more than the wait); a thread
+ * that waited longer last time sleeps at once, leaving its core to
+ * whatever else runs there (the other end of a tunnel on the same
+ * machine, the TCP stack). */
+static uint32_t wait_batch(struct dv_workers *w, uint32_t seen, bool spin)
+{
+	uint64_t until = spin ? mono_ns() + WORKER_SPIN_NS : 0;
+	unsigned spins = 0;
+	uint32_t g;
+
+	while ((g = atomic_load_explicit(&w->gen, memory_order_acquire)) == seen) {
+		if (spin && (++spins % 64 != 0 || mono_ns() < until)) {
+			cpu_relax();
+			continue;
+		}
+		atomic_fetch_add_explicit(&w->sleepers, 1, memory_order_seq_cst);
+		if (atomic_load_explicit(&w->gen, memory_order_seq_cst) == seen)
+			futex_wait(&w->gen, seen);
+		atomic_fetch_sub_explicit(&w->sleepers, 1, memory_order_seq_cst);
+		spin = false;
+	}
+	return g;
+}
+
 static void *worker_main(void *p)
 {
 	struct dv_workers *w = p;
 	/* gen was 0 when the thread was created: a thread that starts late
 	 * still sees the batches (and the stop) published before. */
 	uint32_t seen = 0;
+	bool spin = false;
 
 	for (;;) {
-		uint64_t until = mono_ns() + WORKER_SPIN_NS;
-		unsigned spins = 0;
-		uint32_t g;
+		uint64_t idle = mono_ns();
 
-		while ((g = atomic_load_explicit(&w->gen, memory_order_acquire)) == seen) {
-			if (++spins % 64 == 0 && mono_ns() >= until) {
-				atomic_fetch_add_explicit(&w->sleepers, 1, memory_order_seq_cst);
-				if (atomic_load_explicit(&w->gen, memory_order_seq_cst) == seen)
-					futex_wait(&w->gen, seen);
-				atomic_fetch_sub_explicit(&w->sleepers, 1, memory_order_seq_cst);
-				until = mono_ns() + WORKER_SPIN_NS;
-			}
-			cpu_relax();
-		}
-		seen = g;
+		seen = wait_batch(w, seen, spin);
+		spin = mono_ns() - idle < WORKER_SPIN_NS;
 		if (atomic_load_explicit(&w->stop, memory_order_acquire))
 			break;
 		work(w);

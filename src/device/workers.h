@@ -12,9 +12,10 @@
  * (one atomic compare-and-swap per chunk of packets, and a futex wake per
  * batch when the workers sleep).
  *
- * A worker spins briefly for the next batch before it sleeps, and clears
- * its AEAD context (dv_aead_scrub) each time it runs out of work, before
- * the batch is reported done: no key outlives its keypair in a worker.
+ * A worker waits for the next batch in futex_wait, spinning up to 20 us
+ * first only while batches come back to back. It clears its AEAD context
+ * (dv_aead_scrub) each time it runs out of work, before the batch is
+ * reported done: no key outlives its keypair in a worker.
  */
 #ifndef DV_DEVICE_WORKERS_H
 #define DV_DEVICE_WORKERS_H
