@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 #include <unistd.h>
 
 #include "config/addr.h"
@@ -82,15 +84,14 @@ static void put(struct req *r, const char *fmt, ...)
 	r->len += (size_t)n;
 }
 
+/* Keys in hex, in constant time (sodium_bin2hex), the buffer wiped. */
 static void put_hex(struct req *r, const char *key, const uint8_t *k, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
 	char hex[3] = { 0 };
 
 	put(r, "%s=", key);
 	for (size_t i = 0; i < n; i++) {
-		hex[0] = digits[k[i] >> 4];
-		hex[1] = digits[k[i] & 15];
+		sodium_bin2hex(hex, sizeof(hex), k + i, 1);
 		put(r, "%s", hex);
 	}
 	put(r, "\n");

@@ -107,21 +107,18 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 }
 
 /* "key=<hex of k>\n", in chunks so a 1952-byte ML-DSA key needs no big
- * buffer; the chunk buffer is wiped (the private key passes here). */
+ * buffer; encoded in constant time (sodium_bin2hex: no table indexed by
+ * a secret nibble) and the chunk buffer wiped, as the private key passes
+ * here. */
 static void sb_hex(struct sbuf *b, const char *key, const uint8_t *k, size_t n)
 {
 	char hex[2 * DV_KEY_LEN + 1];
-	static const char digits[] = "0123456789abcdef";
 
 	sb_printf(b, "%s=", key);
 	for (size_t off = 0; off < n; off += DV_KEY_LEN) {
 		size_t c = n - off < DV_KEY_LEN ? n - off : DV_KEY_LEN;
 
-		for (size_t i = 0; i < c; i++) {
-			hex[2 * i] = digits[k[off + i] >> 4];
-			hex[2 * i + 1] = digits[k[off + i] & 15];
-		}
-		hex[2 * c] = 0;
+		sodium_bin2hex(hex, sizeof(hex), k + off, c);
 		sb_printf(b, "%s", hex);
 	}
 	sb_printf(b, "\n");

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "config/config.h"
 #include "crypto/ct.h"
 #include "util/wipe.h"
@@ -51,20 +53,17 @@ static void put(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* Keys (preshared keys among them) in hex, in constant time
+ * (sodium_bin2hex), 32 bytes at a time, the chunk buffer wiped. */
 static void put_hex(struct buf *b, const char *key, const uint8_t *k, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
 	char hex[65];
 
 	put(b, "%s=", key);
 	for (size_t off = 0; off < n; off += 32) {
 		size_t c = n - off < 32 ? n - off : 32;
 
-		for (size_t i = 0; i < c; i++) {
-			hex[2 * i] = digits[k[off + i] >> 4];
-			hex[2 * i + 1] = digits[k[off + i] & 15];
-		}
-		hex[2 * c] = 0;
+		sodium_bin2hex(hex, sizeof(hex), k + off, c);
 		put(b, "%s", hex);
 	}
 	put(b, "\n");
