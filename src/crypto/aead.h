@@ -1,7 +1,8 @@
 /* The data-plane AEAD: ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce,
  * 32 zero bits || LE64(counter). Every transport packet and every handshake
  * field goes through these two calls; the backend is picked by measurement
- * (OpenSSL's EVP with a reused per-thread context). */
+ * (OpenSSL's EVP with a reused per-thread context, running OpenSSL's
+ * built-in ChaCha20-Poly1305 method without its provider tables). */
 #ifndef DV_CRYPTO_AEAD_H
 #define DV_CRYPTO_AEAD_H
 
@@ -31,11 +32,12 @@ int dv_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
  * does nothing. */
 void dv_aead_scrub(void);
 
-/* Makes the calling thread's context now (OpenSSL then loads its default
- * provider and looks up the cipher, for the whole process) and runs it
- * once: a daemon calls it during start-up, so that one-time work is done
- * before it settles (platform/memtrim.h) and before its sandbox. 0, or -1
- * when the library cannot provide the cipher. */
+/* Makes the calling thread's context now (and, the first time, the
+ * process's ENGINE that hands OpenSSL's built-in cipher method to every
+ * context; see aead.c) and runs it once: a daemon calls it during
+ * start-up, so that one-time work is done before it settles
+ * (platform/memtrim.h) and before its sandbox. 0, or -1 when the library
+ * cannot provide the cipher. */
 int dv_aead_prepare(void);
 
 /* Frees the calling thread's context (cleansed by OpenSSL). A thread that
