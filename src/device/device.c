@@ -220,7 +220,8 @@ void dv_device_free(struct dv_device *d)
 {
 	if (!d)
 		return;
-	dv_workers_free(d->workers);
+	if (d->own_workers)
+		dv_workers_free(d->workers);
 	free(d->tx);
 	free(d->rx);
 	/* The table first: each peer's removal then has none to prune. */
@@ -305,9 +306,19 @@ int dv_device_start_workers(struct dv_device *d, unsigned threads)
 	w = dv_workers_new(threads ? threads : dv_workers_default());
 	if (!w)
 		return -errno;
-	dv_workers_free(d->workers);
+	if (d->own_workers)
+		dv_workers_free(d->workers);
 	d->workers = w;
+	d->own_workers = true;
 	return (int)dv_workers_threads(w);
+}
+
+void dv_device_share_workers(struct dv_device *d, struct dv_device *from)
+{
+	if (d->own_workers)
+		dv_workers_free(d->workers);
+	d->workers = from->workers;
+	d->own_workers = false;
 }
 
 unsigned dv_device_default_threads(void)

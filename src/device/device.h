@@ -100,6 +100,11 @@ void dv_device_tun_rx_batch(struct dv_device *d, uint8_t *const *pkts,
  * old workers). The daemon starts them once its sandbox is in place, as
  * threads inherit it. */
 int dv_device_start_workers(struct dv_device *d, unsigned threads);
+/* d's batches use from's workers (d's own, if any, stop): devices driven
+ * by one thread, one after the other (the in-process benchmark), share
+ * the process's threads. from must outlive d's use of them, and get its
+ * workers replaced only after d shares again. */
+void dv_device_share_workers(struct dv_device *d, struct dv_device *from);
 /* What threads = 0 means: the CPUs this process may run on (at most 64). */
 unsigned dv_device_default_threads(void);
 

@@ -78,7 +78,14 @@ struct dv_rx_job {
 	uint64_t counter;
 	const struct sockaddr *from;
 	socklen_t fromlen;
-	bool ok;               /* set by the worker: the tag verified */
+	/* Set by the worker: the tag verified; then the inner packet's
+	 * length (0: malformed or a keepalive) and the peer its source
+	 * address routes to (read-only lookups, the table does not change
+	 * during a batch), so the serial pass need not pull the plaintext
+	 * into its core's cache. */
+	bool ok;
+	size_t ilen;
+	struct dv_peer *src_peer;
 };
 
 struct dv_staged {
@@ -183,6 +190,7 @@ struct dv_device {
 	/* The batch in hand (send.c, receive.c) and the threads that share
 	 * its AEAD; NULL: the caller's thread alone. */
 	struct dv_workers *workers;
+	bool own_workers;      /* false: another device's (dv_device_share_workers) */
 	struct dv_tx_job *tx;  /* DV_BATCH_JOBS */
 	size_t n_tx;
 	struct dv_rx_job *rx;  /* DV_BATCH_JOBS */

@@ -373,14 +373,25 @@ static void rx_data_queue(struct dv_device *d, uint8_t *msg, size_t len,
 	j->fromlen = fromlen;
 }
 
-/* A worker's part (workers.h): the AEAD of one datagram, in place. */
+/* A worker's part (workers.h): the AEAD of one datagram, in place, and
+ * the read-only look at what it held. */
 static void open_job(void *arg, size_t i)
 {
 	struct dv_rx_job *j = (struct dv_rx_job *)arg + i;
+	uint8_t *pt = j->msg + DV_DATA_HEADER_LEN;
+	const uint8_t *src;
+	int family;
 
-	j->ok = dv_aead_open(j->msg + DV_DATA_HEADER_LEN, j->msg + DV_DATA_HEADER_LEN,
-			     j->len - DV_DATA_HEADER_LEN, NULL, 0, j->counter,
+	j->ilen = 0;
+	j->src_peer = NULL;
+	j->ok = dv_aead_open(pt, pt, j->len - DV_DATA_HEADER_LEN, NULL, 0, j->counter,
 			     j->kp->k.recv) == 0;
+	if (!j->ok || j->len == DV_DATA_MIN_LEN)
+		return; /* keepalive */
+	j->ilen = inner_packet(pt, j->len - DV_DATA_MIN_LEN, &family, &src);
+	if (j->ilen)
+		j->src_peer = dv_allowedips_lookup(&j->kp->entry.peer->dev->aips,
+						   family, src);
 }
 
 /* Transport data, last pass (serial, in arrival order): the replay
@@ -390,10 +401,6 @@ static void rx_data_done(struct dv_device *d, const struct dv_rx_job *j,
 {
 	struct dv_keypair *kp = j->kp;
 	struct dv_peer *p = kp->entry.peer;
-	uint8_t *pt = j->msg + DV_DATA_HEADER_LEN;
-	size_t ptlen = j->len - DV_DATA_MIN_LEN, ilen;
-	const uint8_t *src;
-	int family;
 
 	if (!j->ok || !dv_replay_accept(&kp->replay, j->counter,
 					DV_REJECT_AFTER_MESSAGES)) {
@@ -423,20 +430,19 @@ static void rx_data_done(struct dv_device *d, const struct dv_rx_job *j,
 		p->sent_lastminute_handshake = true;
 		dv_send_initiation(p, false);
 	}
-	if (ptlen == 0)
+	if (j->len == DV_DATA_MIN_LEN)
 		return; /* keepalive */
-	ilen = inner_packet(pt, ptlen, &family, &src);
-	if (!ilen) {
+	if (!j->ilen) {
 		d->stats.rx_malformed++;
 		dv_device_log_drop(d, "malformed inner packet dropped");
 		return;
 	}
-	if (dv_allowedips_lookup(&d->aips, family, src) != p) {
+	if (j->src_peer != p) {
 		d->stats.rx_bad_source++;
 		dv_device_log_drop(d, "inner source not allowed for its peer");
 		return;
 	}
-	d->io.tun_write(d->io.arg, pt, ilen);
+	d->io.tun_write(d->io.arg, j->msg + DV_DATA_HEADER_LEN, j->ilen);
 	dv_timers_data_received(p);
 }
 

@@ -1,7 +1,8 @@
 /* The crypto workers (workers.h): a batch is published as one 64-bit word,
- * its size and the next unclaimed index; every thread, the caller
- * included, claims chunks of it by compare-and-swap until none is left,
- * and counts what it finished in `done`. A claim can only succeed on the
+ * the range of its unclaimed items; every thread, the caller included,
+ * claims chunks of it by compare-and-swap until none is left (the caller
+ * from the front, the workers from the back), and the workers count what
+ * they finished in `done`. A claim can only succeed on the
  * batch being run (a batch cannot end while an index is unclaimed), so a
  * worker that woke late simply helps with whatever batch is current, and
  * the batch's function and argument, read after a claim, are that
@@ -27,7 +28,10 @@
 
 #include "crypto/aead.h"
 
-#define CHUNK 4            /* packets per claim: about 6 us of AEAD */
+/* Packets per claim: a share of what is left (guided self-scheduling),
+ * large while much is left (few compare-and-swaps), one at the end (the
+ * threads finish within one packet's AEAD of each other). */
+#define CHUNK_MAX 16
 #define MIN_PARALLEL 8     /* smaller batches stay on the caller */
 #define WORKER_SPIN_NS 20000ull /* a worker may wait this long awake */
 #define CALLER_SPIN_NS 20000ull /* the caller, for chunks in flight */
@@ -40,7 +44,8 @@ struct dv_workers {
 	/* The batch, written before `claim` publishes it. */
 	void (*fn)(void *arg, size_t i);
 	void *arg;
-	_Alignas(64) _Atomic uint64_t claim; /* n << 32 | next index */
+	/* The unclaimed items [lo, hi) of the batch: hi << 32 | lo. */
+	_Alignas(64) _Atomic uint64_t claim;
 	_Alignas(64) _Atomic uint32_t done;  /* items finished in this batch */
 	_Atomic uint32_t caller_sleeps;      /* the caller waits on `done` */
 	_Alignas(64) _Atomic uint32_t gen;   /* bumped per batch, and to stop */
@@ -73,22 +78,27 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Claims the next chunk of the current batch: false when none is left. */
-static bool claim(struct dv_workers *w, size_t *start, size_t *end)
+/* Claims the next chunk of the current batch: false when none is left.
+ * The caller takes chunks from the front, the workers from the back, so
+ * that the same packets of consecutive batches (the same buffers) tend
+ * to stay on the same core, their data in its cache. */
+static bool claim(struct dv_workers *w, bool front, size_t *start, size_t *end)
 {
 	uint64_t v = atomic_load_explicit(&w->claim, memory_order_acquire);
 
 	for (;;) {
-		uint64_t n = v >> 32, i = v & 0xffffffffu, take;
+		uint64_t hi = v >> 32, lo = v & 0xffffffffu, take, nv;
 
-		if (i >= n)
+		if (lo >= hi)
 			return false;
-		take = n - i < CHUNK ? n - i : CHUNK;
-		if (atomic_compare_exchange_weak_explicit(&w->claim, &v, v + take,
+		take = (hi - lo) / (2 * w->threads);
+		take = take < 1 ? 1 : take > CHUNK_MAX ? CHUNK_MAX : take;
+		nv = front ? v + take : v - (take << 32);
+		if (atomic_compare_exchange_weak_explicit(&w->claim, &v, nv,
 							  memory_order_acq_rel,
 							  memory_order_acquire)) {
-			*start = (size_t)i;
-			*end = (size_t)(i + take);
+			*start = (size_t)(front ? lo : hi - take);
+			*end = *start + (size_t)take;
 			return true;
 		}
 	}
@@ -101,27 +111,22 @@ static void finished(struct dv_workers *w, size_t k)
 		futex_wake(&w->done);
 }
 
-/* A worker's share of the batch. What it finished last is reported only
- * after its AEAD context is scrubbed, so that when the caller sees the
- * batch done, no worker holds a key of it. */
-static void work(struct dv_workers *w)
+/* A worker's share of the batch; returns whether it did any. */
+static bool work(struct dv_workers *w)
 {
-	size_t start, end, pending = 0;
+	size_t start, end;
+	bool did = false;
 
-	while (claim(w, &start, &end)) {
+	while (claim(w, false, &start, &end)) {
 		void (*fn)(void *, size_t) = w->fn;
 		void *arg = w->arg;
 
-		if (pending)
-			finished(w, pending);
-		pending = end - start;
 		for (size_t i = start; i < end; i++)
 			fn(arg, i);
+		finished(w, end - start);
+		did = true;
 	}
-	if (pending) {
-		dv_aead_scrub();
-		finished(w, pending);
-	}
+	return did;
 }
 
 /* Waits for a batch after `seen`. It spins first only when the last
@@ -130,7 +135,8 @@ static void work(struct dv_workers *w)
  * that waited longer last time sleeps at once, leaving its core to
  * whatever else runs there (the other end of a tunnel on the same
  * machine, the TCP stack). */
-static uint32_t wait_batch(struct dv_workers *w, uint32_t seen, bool spin)
+static uint32_t wait_batch(struct dv_workers *w, uint32_t seen, bool spin,
+			   bool *keyed)
 {
 	uint64_t until = spin ? mono_ns() + WORKER_SPIN_NS : 0;
 	unsigned spins = 0;
@@ -140,6 +146,11 @@ static uint32_t wait_batch(struct dv_workers *w, uint32_t seen, bool spin)
 		if (spin && (++spins % 64 != 0 || mono_ns() < until)) {
 			cpu_relax();
 			continue;
+		}
+		/* No key sleeps in the AEAD context (workers.h). */
+		if (*keyed) {
+			dv_aead_scrub();
+			*keyed = false;
 		}
 		atomic_fetch_add_explicit(&w->sleepers, 1, memory_order_seq_cst);
 		if (atomic_load_explicit(&w->gen, memory_order_seq_cst) == seen)
@@ -156,16 +167,16 @@ static void *worker_main(void *p)
 	/* gen was 0 when the thread was created: a thread that starts late
 	 * still sees the batches (and the stop) published before. */
 	uint32_t seen = 0;
-	bool spin = false;
+	bool spin = false, keyed = false;
 
 	for (;;) {
 		uint64_t idle = mono_ns();
 
-		seen = wait_batch(w, seen, spin);
+		seen = wait_batch(w, seen, spin, &keyed);
 		spin = mono_ns() - idle < WORKER_SPIN_NS;
 		if (atomic_load_explicit(&w->stop, memory_order_acquire))
 			break;
-		work(w);
+		keyed |= work(w);
 	}
 	dv_aead_thread_done();
 	return NULL;
@@ -250,7 +261,7 @@ unsigned dv_workers_threads(const struct dv_workers *w)
 static void run_batch(struct dv_workers *w, void (*fn)(void *, size_t), void *arg,
 		      size_t n)
 {
-	size_t start, end;
+	size_t start, end, mine = 0;
 	uint64_t until;
 	unsigned spins = 0;
 	uint32_t d;
@@ -262,13 +273,15 @@ static void run_batch(struct dv_workers *w, void (*fn)(void *, size_t), void *ar
 	atomic_fetch_add_explicit(&w->gen, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&w->sleepers, memory_order_seq_cst))
 		futex_wake(&w->gen);
-	while (claim(w, &start, &end)) {
+	/* The caller counts its own share here, not in `done`, whose cache
+	 * line the workers write. */
+	while (claim(w, true, &start, &end)) {
 		for (size_t i = start; i < end; i++)
 			fn(arg, i);
-		atomic_fetch_add_explicit(&w->done, (uint32_t)(end - start),
-					  memory_order_release);
+		mine += end - start;
 	}
 	/* What is left is in the workers' hands: at most a chunk each. */
+	n -= mine;
 	until = mono_ns() + CALLER_SPIN_NS;
 	while ((d = atomic_load_explicit(&w->done, memory_order_acquire)) != n) {
 		if (++spins % 64 == 0 && mono_ns() >= until) {

@@ -14,8 +14,10 @@
  *
  * A worker waits for the next batch in futex_wait, spinning up to 20 us
  * first only while batches come back to back. It clears its AEAD context
- * (dv_aead_scrub) each time it runs out of work, before the batch is
- * reported done: no key outlives its keypair in a worker.
+ * (dv_aead_scrub) before it sleeps: a key it used stays in the context at
+ * most while it spins (20 us), as the event loop's own context keeps one
+ * until the end of the loop's turn (dv_device_timers). Keypairs end only
+ * on the event loop's thread, between batches.
  */
 #ifndef DV_DEVICE_WORKERS_H
 #define DV_DEVICE_WORKERS_H
