@@ -264,8 +264,6 @@ struct dv_index *dv_index_find(struct dv_device *d, uint32_t index);
 void dv_keypairs_reap(struct dv_device *d);
 
 /* send.c */
-/* Seals and sends the TUN packets queued in d->tx. */
-void dv_tx_flush(struct dv_device *d);
 /* Sends the staged packets, or a keepalive when there are none. */
 void dv_send_staged(struct dv_peer *p);
 void dv_send_keepalive(struct dv_peer *p);

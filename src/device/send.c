@@ -270,7 +270,7 @@ static void seal_job(void *arg, size_t i)
  * the order they were queued, with the counters they were given in that
  * order; each run of one peer's packets counts its bytes and traffic
  * once. */
-void dv_tx_flush(struct dv_device *d)
+static void dv_tx_flush(struct dv_device *d)
 {
 	size_t n = d->n_tx;
 

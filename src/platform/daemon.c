@@ -453,6 +453,7 @@ static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
 	uint8_t (*live)[32] = NULL;
 	size_t n_live = 0, len = 0, outlen = 0;
 	char err[1024], *req = NULL, *out = NULL;
+	unsigned n_threads;
 	int rc, same;
 
 	if (dv_config_load(d->cfg.path, &neu, err, sizeof(err), reload_warning, NULL) < 0) {
@@ -492,8 +493,9 @@ static int do_reload(struct dv_daemon *d, char *msg, size_t msglen)
 	}
 	dv_device_set_mode(d->dev, neu.mode);
 	reload_routing(d, &neu);
-	if (threads_wanted(&neu) != d->threads) {
-		int e = start_threads(d, threads_wanted(&neu));
+	n_threads = threads_wanted(&neu);
+	if (n_threads != d->threads) {
+		int e = start_threads(d, n_threads);
 
 		if (e < 0)
 			dv_log(LOG_WARNING, "reload: threads: %s; keeping %u", strerror(-e),
